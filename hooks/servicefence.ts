@@ -1,0 +1,56 @@
+// The servicefence CompositeController hooks: gather what the core needs from the request and the
+// dependency sources, then let the core decide.
+
+import { FENCE_GROUP, FENCE_KIND, parseFenceSpec } from '../src/fence.js';
+import type { DependencySource } from '../src/dependency.js';
+import {
+  type CompositeSyncResponse,
+  type CustomizeResponse,
+  type RelatedResourceRule,
+  decodeCompositeSync,
+  decodeCustomize,
+  declaredChildVersion,
+  objectsOfKind,
+} from '../src/metacontroller.js';
+import { planFence, renderFence } from '../src/servicefence.js';
+import { SIDECAR_GROUP, SIDECAR_VERSION } from '../src/sidecar.js';
+
+export interface SyncDeps {
+  now: () => Date;
+  dependencies: DependencySource;
+}
+
+const FENCE = { group: FENCE_GROUP, kind: FENCE_KIND };
+export const LAZYLOAD_CONFIG_RULE: RelatedResourceRule = { apiVersion: `${FENCE_GROUP}/v1alpha1`, resource: 'lazyloadconfigs', names: ['default'] };
+
+/** Related objects: the fence's own Service, the label-selected Services (cluster-wide), the config. */
+export function customize(body: unknown): CustomizeResponse {
+  const { parent } = decodeCustomize(body, FENCE);
+  const { name, namespace } = parent.metadata;
+  const spec = parseFenceSpec(parent.spec, []);
+  const rules: RelatedResourceRule[] = [{ apiVersion: 'v1', resource: 'services', namespace, names: [name] }];
+  const seen = new Set<string>();
+  for (const selector of spec.labelSelector) {
+    const key = JSON.stringify(Object.entries(selector).sort());
+    // An empty selector would fetch every Service in the cluster; it matches nothing anyway.
+    if (Object.keys(selector).length === 0 || seen.has(key)) continue;
+    seen.add(key);
+    rules.push({ apiVersion: 'v1', resource: 'services', labelSelector: { matchLabels: selector } });
+  }
+  rules.push(LAZYLOAD_CONFIG_RULE);
+  return { relatedResources: rules };
+}
+
+export async function sync(body: unknown, deps: SyncDeps): Promise<CompositeSyncResponse> {
+  const req = decodeCompositeSync(body, FENCE);
+  const name = req.parent.metadata.name;
+  const plan = planFence({
+    fence: req.parent,
+    services: objectsOfKind(req.related, '', 'Service'),
+    lazyloadConfig: objectsOfKind(req.related, FENCE_GROUP, 'LazyloadConfig').find((c) => c.metadata.name === 'default'),
+    observedSidecar: objectsOfKind(req.children, SIDECAR_GROUP, 'Sidecar').find((s) => s.metadata.name === name),
+    sidecarApiVersion: declaredChildVersion(req.controller, SIDECAR_GROUP, 'sidecars', SIDECAR_VERSION),
+  });
+  const learned = await deps.dependencies.learn(plan.source, plan.config);
+  return renderFence(plan, learned, deps.now());
+}

@@ -1,0 +1,203 @@
+// LazyloadConfig: the module settings (DESIGN §3), read from the `default` object or built-in
+// defaults when there is none. Field names follow Slime's `general` block so a SlimeBoot config can be
+// pasted in; the Slime spellings of the global-sidecar settings are accepted too.
+
+import { type AliasRule, compileAliases } from './alias.js';
+import { Fields, type Issue, nameList } from './fields.js';
+import { type JsonObject, type LabelSelector, isObject } from './metacontroller.js';
+
+export type GlobalSidecarMode = 'cluster' | 'namespace' | 'none';
+
+export interface GlobalSidecarConfig {
+  mode: GlobalSidecarMode;
+  /** Cluster mode: where the one global sidecar runs. */
+  namespace: string;
+  /** Namespace mode: the namespaces that run their own global sidecar. */
+  namespaces: string[];
+  port: number;
+  probePort: number;
+  replicas: number;
+  image?: string;
+  resources?: JsonObject;
+}
+
+export interface Dispatch {
+  name: string;
+  domains: string[];
+  domainRegex?: string;
+  cluster: string;
+}
+
+export interface PrometheusConfig {
+  query?: string;
+  window?: string;
+  refreshSeconds: number;
+  timeoutSeconds: number;
+  /** Slime-style per-fence queries with `$source_app` / `$namespace`. */
+  handlers: { name: string; query: string }[];
+}
+
+export interface LazyloadConfig {
+  istioNamespace: string;
+  controllerNamespace: string;
+  serviceLabel: string;
+  wormholePort: string[];
+  globalSidecar: GlobalSidecarConfig;
+  dispatches: Dispatch[];
+  passthroughByDefault: boolean;
+  supportH2: boolean;
+  proxyVersion?: string;
+  domainAliases: AliasRule[];
+  stableHost: string[];
+  autoFence: boolean;
+  defaultFence: boolean;
+  managementSelectors: LabelSelector[];
+  blackNamespaceList: string[];
+  whiteNamespaceList: string[];
+  selfResourceRev?: string;
+  prometheus: PrometheusConfig;
+  values: JsonObject;
+}
+
+export interface ParsedConfig {
+  config: LazyloadConfig;
+  /** Fields that were wrong; each was replaced by its default. */
+  errors: Issue[];
+  /** Fields we do not know (ignored). */
+  warnings: Issue[];
+}
+
+const MODES: Record<string, GlobalSidecarMode> = { cluster: 'cluster', namespace: 'namespace', none: 'none', no: 'none' };
+const PROM_DURATION = /^(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$/;
+
+const KNOWN = [
+  'istioNamespace', 'controllerNamespace', 'serviceLabel', 'wormholePort', 'globalSidecar', 'dispatches',
+  'passthroughByDefault', 'supportH2', 'proxyVersion', 'domainAliases', 'stableHost', 'autoFence', 'defaultFence',
+  'managementSelectors', 'blackNamespaceList', 'whiteNamespaceList', 'metric', 'values', 'selfResourceRev',
+  // Slime spellings, accepted so that a SlimeBoot `general` block can be pasted in.
+  'globalSidecarMode', 'clusterGsNamespace', 'namespace',
+  // Slime settings that have no meaning here (no access-log source, ports are configured, not discovered).
+  'metricSourceType', 'autoPort', 'render', 'cleanupWormholePort', 'enableShortDomain', 'disableIpv4Passthrough', 'addEnvHeaderViaLua',
+];
+
+function wormholePorts(f: Fields): string[] {
+  const ports: string[] = [];
+  f.list('wormholePort').forEach((p, i) => {
+    const s = typeof p === 'number' ? String(p) : typeof p === 'string' ? p.trim() : '';
+    const n = Number(s);
+    if (/^\d+$/.test(s) && n >= 1 && n <= 65535) {
+      if (!ports.includes(String(n))) ports.push(String(n));
+    } else f.issues.push({ field: `${f.at('wormholePort')}[${i}]`, message: `must be a port number from 1 to 65535, got ${JSON.stringify(p)}` });
+  });
+  return ports;
+}
+
+function globalSidecar(spec: Fields, controllerNamespace: string): GlobalSidecarConfig {
+  const gs = spec.child('globalSidecar');
+  const rawMode = gs.has('mode') ? gs.string('mode', 'cluster') : spec.string('globalSidecarMode', 'cluster');
+  const mode = MODES[rawMode === '' ? 'cluster' : rawMode];
+  if (!mode) gs.report('mode', `must be one of cluster, namespace, none (got ${JSON.stringify(rawMode)})`);
+  const namespace = gs.optionalString('namespace') ?? spec.optionalString('clusterGsNamespace') ?? controllerNamespace;
+  const resources = gs.obj.resources;
+  if (resources !== undefined && !isObject(resources)) gs.report('resources', 'must be an object of Kubernetes resource requirements');
+  return {
+    mode: mode ?? 'cluster',
+    namespace,
+    namespaces: gs.has('namespaces') ? gs.strings('namespaces') : spec.strings('namespace'),
+    port: gs.integer('port', 80, 1, 65535),
+    probePort: gs.integer('probePort', 18181, 1, 65535),
+    replicas: gs.integer('replicas', 1, 0, 1000),
+    image: gs.optionalString('image'),
+    resources: isObject(resources) ? (resources as JsonObject) : undefined,
+  };
+}
+
+function dispatches(spec: Fields): Dispatch[] {
+  return spec.items('dispatches').map((d) => ({
+    name: d.string('name', ''),
+    domains: d.strings('domains'),
+    domainRegex: d.optionalString('domainRegex'),
+    cluster: d.string('cluster', '_GLOBAL_SIDECAR'),
+  }));
+}
+
+function selectors(spec: Fields): LabelSelector[] {
+  return spec.items('managementSelectors').map((s) => {
+    const selector: LabelSelector = {};
+    if (s.has('matchLabels')) selector.matchLabels = s.stringMap('matchLabels');
+    if (s.has('matchExpressions')) {
+      selector.matchExpressions = s.items('matchExpressions').map((e) => {
+        const operator = e.string('operator', 'In');
+        if (!['In', 'NotIn', 'Exists', 'DoesNotExist'].includes(operator)) e.report('operator', 'must be In, NotIn, Exists or DoesNotExist');
+        return { key: e.string('key', ''), operator: operator as 'In', values: e.strings('values') };
+      });
+    }
+    return selector;
+  });
+}
+
+function prometheus(spec: Fields): PrometheusConfig {
+  const p = spec.child('metric').child('prometheus');
+  const window = p.optionalString('window');
+  if (window !== undefined && (!PROM_DURATION.test(window) || window === '')) p.report('window', `must be a Prometheus duration such as 1h or 30m (got ${JSON.stringify(window)})`);
+  // Slime writes handlers as a map name → {query}; a list of {name, query} is accepted too.
+  const raw = p.obj.handlers;
+  const entries: [string, unknown][] = Array.isArray(raw) ? raw.map((h, i) => [isObject(h) && typeof h.name === 'string' ? h.name : String(i), h]) : isObject(raw) ? Object.entries(raw) : [];
+  if (raw !== undefined && raw !== null && !Array.isArray(raw) && !isObject(raw)) p.report('handlers', 'must be a map of name → {query}');
+  const handlers = entries.map(([name, h]) => ({ name, query: Fields.of(h, p.at('handlers') + `.${name}`, p.issues).string('query', '') }));
+  return {
+    query: p.optionalString('query'),
+    window: window !== undefined && PROM_DURATION.test(window) ? window : undefined,
+    refreshSeconds: p.integer('refreshSeconds', 15, 1, 86400),
+    timeoutSeconds: p.integer('timeoutSeconds', 2, 1, 8),
+    handlers: handlers.filter((h) => h.query !== ''),
+  };
+}
+
+/** Read a LazyloadConfig `spec` (absent: every default). Never throws. */
+export function parseConfig(specValue: unknown, path = 'spec'): ParsedConfig {
+  const errors: Issue[] = [];
+  const spec = Fields.of(specValue, path, errors);
+  const controllerNamespace = spec.string('controllerNamespace', 'mesh-operator') || 'mesh-operator';
+  const values = spec.obj.values;
+  if (values !== undefined && values !== null && !isObject(values)) spec.report('values', 'must be an object');
+  const config: LazyloadConfig = {
+    istioNamespace: spec.string('istioNamespace', 'istio-system') || 'istio-system',
+    controllerNamespace,
+    serviceLabel: spec.string('serviceLabel', 'app') || 'app',
+    wormholePort: wormholePorts(spec),
+    globalSidecar: globalSidecar(spec, controllerNamespace),
+    dispatches: dispatches(spec),
+    passthroughByDefault: spec.boolean('passthroughByDefault', false),
+    supportH2: spec.boolean('supportH2', false),
+    proxyVersion: spec.optionalString('proxyVersion'),
+    domainAliases: compileAliases(spec),
+    stableHost: spec.strings('stableHost'),
+    autoFence: spec.boolean('autoFence', false),
+    defaultFence: spec.boolean('defaultFence', false),
+    managementSelectors: selectors(spec),
+    blackNamespaceList: nameList(spec, 'blackNamespaceList'),
+    whiteNamespaceList: nameList(spec, 'whiteNamespaceList'),
+    selfResourceRev: spec.optionalString('selfResourceRev'),
+    prometheus: prometheus(spec),
+    values: isObject(values) ? (values as JsonObject) : {},
+  };
+  const warnings = spec.unknownKeys(KNOWN).map((key) => ({ field: spec.at(key), message: 'unknown field, ignored' }));
+  return { config, errors, warnings };
+}
+
+// Parsing compiles RE2 patterns; every fence of a sync storm carries the same config, so remember a
+// few recent ones by their text.
+const recent = new Map<string, ParsedConfig>();
+
+export function parseConfigCached(spec: unknown): ParsedConfig {
+  const key = JSON.stringify(spec ?? null);
+  const hit = recent.get(key);
+  if (hit) return hit;
+  const parsed = parseConfig(spec);
+  if (recent.size >= 16) recent.delete(recent.keys().next().value as string);
+  recent.set(key, parsed);
+  return parsed;
+}
+
+export const defaultConfig = (): LazyloadConfig => parseConfig(undefined).config;

@@ -1,0 +1,68 @@
+// Learned dependencies: what a fence's workload was seen calling. `status.metricStatus` is their
+// durable record (`{destination_service="<host>"}` → "1"); dependency sources (Prometheus, in its
+// own module) answer with fresh sets that replace it. This is the seam they plug into.
+
+import { sortBytewise } from './canonical.js';
+import type { LazyloadConfig } from './config.js';
+import { isObject } from './metacontroller.js';
+
+/** Who a fence's workload is, as dependency sources key their data. */
+export interface FenceSource {
+  namespace: string;
+  /** The workload's `serviceLabel` value (the fence name when the selector has none). */
+  app: string;
+  /** The fence itself, for sources keyed by fence (the forwarder's metric). */
+  fence: string;
+}
+
+export type Learned =
+  /** No source configured: the incoming metricStatus is the learned set. */
+  | { kind: 'unconfigured' }
+  /** Every configured source answered: these hosts (ports already stripped). */
+  | { kind: 'answered'; hosts: string[] }
+  /** A source failed: keep what we had. */
+  | { kind: 'failed'; reason: string; message: string };
+
+export interface DependencySource {
+  learn(source: FenceSource, config: LazyloadConfig): Promise<Learned>;
+}
+
+export const noDependencySource: DependencySource = {
+  learn: async () => ({ kind: 'unconfigured' }),
+};
+
+/**
+ * The host a metricStatus key names: Prometheus label-set strings whose only label is
+ * `destination_service` or `request_host` (Slime's rule), without its port.
+ */
+export function hostOfMetricKey(key: string): string | undefined {
+  const m = key.replace(/^[{}]+|[{}]+$/g, '');
+  if (!m.startsWith('destination_service') && !m.startsWith('request_host')) return undefined;
+  const parts = m.split('"');
+  if (parts.length !== 3) return undefined;
+  return parts[1].split(':')[0];
+}
+
+/** The learned hosts recorded in a `status.metricStatus` (values are ignored, as in Slime). */
+export function hostsOfMetricStatus(metricStatus: unknown): string[] {
+  if (!isObject(metricStatus)) return [];
+  const hosts = new Set<string>();
+  for (const key of Object.keys(metricStatus)) {
+    const h = hostOfMetricKey(key);
+    if (h !== undefined && h !== '') hosts.add(h);
+  }
+  return sortBytewise(hosts);
+}
+
+/** metricStatus for a learned set: presence only, so the status does not churn with counts. */
+export function metricStatusOf(hosts: Iterable<string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const h of sortBytewise(new Set(hosts))) out[`{destination_service="${h}"}`] = '1';
+  return out;
+}
+
+export const sameHosts = (a: string[], b: string[]): boolean => {
+  const sa = new Set(a);
+  const sb = new Set(b);
+  return sa.size === sb.size && [...sa].every((h) => sb.has(h));
+};

@@ -1,0 +1,193 @@
+import { compareBytes } from './canonical.js';
+
+// Metacontroller webhook protocol (v4.15+, hook versions v1 and v2), as plain types plus one
+// decoder. Objects are always read by their own metadata, never by the object-map keys: v1 and v2
+// key them differently and the keys carry nothing the metadata does not.
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  generation?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  [key: string]: unknown;
+}
+
+/** Any Kubernetes object as Metacontroller sends it. */
+export interface KObject {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  [key: string]: unknown;
+}
+
+/** `{"<Kind>.<group>/<version>": {"<ns>/<name>" | "<name>": object}}` */
+export type ObjectMap = Record<string, Record<string, KObject>>;
+
+export interface CompositeSyncRequest<P extends KObject = KObject> {
+  controller?: KObject;
+  parent: P;
+  children: ObjectMap;
+  related: ObjectMap;
+  finalizing: boolean;
+}
+
+export interface CustomizeRequest<P extends KObject = KObject> {
+  controller?: KObject;
+  parent: P;
+}
+
+/** Exactly the keys strict v2 decoding accepts for a CompositeController sync response. */
+export interface CompositeSyncResponse {
+  status: JsonObject;
+  children: KObject[];
+  resyncAfterSeconds?: number;
+  finalized?: boolean;
+}
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
+}
+
+export interface RelatedResourceRule {
+  apiVersion: string;
+  resource: string;
+  labelSelector?: LabelSelector;
+  namespaceSelector?: LabelSelector;
+  namespace?: string;
+  names?: string[];
+}
+
+export interface CustomizeResponse {
+  relatedResources: RelatedResourceRule[];
+}
+
+/** What the parent of a hook must be: checked once at the boundary. */
+export interface ParentKind {
+  group: string;
+  kind: string;
+}
+
+/** Input that is not a Metacontroller request of the expected shape (answered with 422). */
+export class InvalidRequest extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidRequest';
+  }
+}
+
+export const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export const groupOf = (apiVersion: string): string =>
+  apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`;
+}
+
+function checkObject(v: unknown, where: string): KObject {
+  if (!isObject(v)) throw new InvalidRequest(`${where} must be a Kubernetes object, got ${describe(v)}`);
+  if (typeof v.apiVersion !== 'string' || v.apiVersion === '') throw new InvalidRequest(`${where}.apiVersion must be a non-empty string`);
+  if (typeof v.kind !== 'string' || v.kind === '') throw new InvalidRequest(`${where}.kind must be a non-empty string`);
+  const meta = v.metadata;
+  if (!isObject(meta)) throw new InvalidRequest(`${where}.metadata must be an object`);
+  if (typeof meta.name !== 'string' || meta.name === '') throw new InvalidRequest(`${where}.metadata.name must be a non-empty string`);
+  if (meta.namespace !== undefined && typeof meta.namespace !== 'string') throw new InvalidRequest(`${where}.metadata.namespace must be a string`);
+  for (const field of ['labels', 'annotations'] as const) {
+    const m = meta[field];
+    if (m === undefined || m === null) continue;
+    if (!isObject(m) || Object.values(m).some((x) => typeof x !== 'string')) {
+      throw new InvalidRequest(`${where}.metadata.${field} must map strings to strings`);
+    }
+  }
+  return v as KObject;
+}
+
+function checkParent(body: Record<string, unknown>, expected: ParentKind): KObject {
+  const parent = checkObject(body.parent, 'parent');
+  if (groupOf(parent.apiVersion) !== expected.group || parent.kind !== expected.kind) {
+    throw new InvalidRequest(
+      `parent must be a ${expected.kind} (${expected.group}), got ${parent.kind} (${parent.apiVersion})`,
+    );
+  }
+  if (typeof parent.metadata.namespace !== 'string' || parent.metadata.namespace === '') {
+    throw new InvalidRequest('parent.metadata.namespace must be a non-empty string');
+  }
+  return parent;
+}
+
+function checkObjectMap(v: unknown, where: string): ObjectMap {
+  // Hand-written requests omit maps or send null; Metacontroller itself always sends objects.
+  if (v === undefined || v === null) return {};
+  if (!isObject(v)) throw new InvalidRequest(`${where} must be an object map, got ${describe(v)}`);
+  const out: ObjectMap = {};
+  for (const [type, objects] of Object.entries(v)) {
+    if (objects === null) continue;
+    if (!isObject(objects)) throw new InvalidRequest(`${where}["${type}"] must be an object, got ${describe(objects)}`);
+    const checked: Record<string, KObject> = {};
+    for (const [key, obj] of Object.entries(objects)) checked[key] = checkObject(obj, `${where}["${type}"]["${key}"]`);
+    out[type] = checked;
+  }
+  return out;
+}
+
+function checkBody(body: unknown): Record<string, unknown> {
+  if (!isObject(body)) throw new InvalidRequest(`request body must be a JSON object, got ${describe(body)}`);
+  if (!('parent' in body)) throw new InvalidRequest('request has no "parent": not a Metacontroller hook request');
+  return body;
+}
+
+export function decodeCustomize(body: unknown, expected: ParentKind): CustomizeRequest {
+  const b = checkBody(body);
+  return { controller: isObject(b.controller) ? (b.controller as KObject) : undefined, parent: checkParent(b, expected) };
+}
+
+export function decodeCompositeSync(body: unknown, expected: ParentKind): CompositeSyncRequest {
+  const b = checkBody(body);
+  if (b.finalizing !== undefined && b.finalizing !== null && typeof b.finalizing !== 'boolean') {
+    throw new InvalidRequest(`finalizing must be a boolean, got ${describe(b.finalizing)}`);
+  }
+  return {
+    controller: isObject(b.controller) ? (b.controller as KObject) : undefined,
+    parent: checkParent(b, expected),
+    children: checkObjectMap(b.children, 'children'),
+    related: checkObjectMap(b.related, 'related'),
+    finalizing: b.finalizing === true,
+  };
+}
+
+/** Every object of a kind (any version) in an object map, in a stable order (namespace, name). */
+export function objectsOfKind(map: ObjectMap, group: string, kind: string): KObject[] {
+  const found: KObject[] = [];
+  for (const objects of Object.values(map)) {
+    for (const obj of Object.values(objects)) {
+      if (obj.kind === kind && groupOf(obj.apiVersion) === group) found.push(obj);
+    }
+  }
+  return found.sort((a, b) => compareBytes(keyOf(a), keyOf(b)));
+}
+
+export const keyOf = (o: KObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+
+/**
+ * The apiVersion the controller declares for a child resource: Metacontroller deletes and
+ * recreates a child returned under any other version, so we echo the declared one.
+ */
+export function declaredChildVersion(controller: KObject | undefined, group: string, resource: string, fallback: string): string {
+  const spec = controller?.spec;
+  const rules = isObject(spec) && Array.isArray(spec.childResources) ? spec.childResources : [];
+  for (const rule of rules) {
+    if (isObject(rule) && rule.resource === resource && typeof rule.apiVersion === 'string' && groupOf(rule.apiVersion) === group) {
+      return rule.apiVersion;
+    }
+  }
+  return fallback;
+}

@@ -1,0 +1,29 @@
+// The hook server's own metrics, in a registry per app so tests and replays never collide.
+
+import client from 'prom-client';
+
+export interface HookMetrics {
+  registry: client.Registry;
+  duration: client.Histogram<'hook'>;
+  outcomes: client.Counter<'hook' | 'outcome'>;
+}
+
+export function createHookMetrics(registry = new client.Registry()): HookMetrics {
+  return {
+    registry,
+    duration: new client.Histogram({
+      name: 'lazyload_hook_duration_seconds',
+      help: 'Time to answer a Metacontroller hook request, by hook.',
+      labelNames: ['hook'],
+      // Hooks must answer well inside Metacontroller's 10 s timeout; most take milliseconds.
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    outcomes: new client.Counter({
+      name: 'lazyload_hook_requests_total',
+      help: 'Hook requests by hook and outcome (ok, bad_json, invalid_request, too_large, error).',
+      labelNames: ['hook', 'outcome'],
+      registers: [registry],
+    }),
+  };
+}

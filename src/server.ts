@@ -1,0 +1,90 @@
+// The hook server: routes only. Each hook is a function of the decoded JSON body; this module turns
+// its result or failure into the HTTP answer Metacontroller expects.
+
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import * as servicefence from '../hooks/servicefence.js';
+import { encodeCanonical } from './canonical.js';
+import { type DependencySource, noDependencySource } from './dependency.js';
+import { type Logger, silentLogger } from './log.js';
+import { InvalidRequest } from './metacontroller.js';
+import { type HookMetrics, createHookMetrics } from './metrics.js';
+
+export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
+
+export interface AppDeps {
+  now?: () => Date;
+  dependencies?: DependencySource;
+  logger?: Logger;
+  metrics?: HookMetrics;
+  bodyLimit?: number;
+  /** Readiness: false before the server listens and while it drains. */
+  isReady?: () => boolean;
+}
+
+type Hook = (body: unknown) => unknown;
+
+const jsonError = (error: string, message: string, extra: Record<string, unknown> = {}) => ({ error, message, ...extra });
+
+export function createApp(deps: AppDeps = {}): Hono {
+  const logger = deps.logger ?? silentLogger;
+  const metrics = deps.metrics ?? createHookMetrics();
+  const limit = deps.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const syncDeps = { now: deps.now ?? (() => new Date()), dependencies: deps.dependencies ?? noDependencySource };
+  const app = new Hono();
+
+  const hook = (name: string, run: Hook) => {
+    app.post(
+      `/${name}`,
+      bodyLimit({
+        maxSize: limit,
+        onError: (c) => {
+          metrics.outcomes.inc({ hook: name, outcome: 'too_large' });
+          return c.json(jsonError('PayloadTooLarge', `request body exceeds ${limit} bytes (BODY_LIMIT)`), 413);
+        },
+      }),
+      async (c) => {
+        const end = metrics.duration.startTimer({ hook: name });
+        const answer = (status: 200 | 400 | 422 | 500, body: string, outcome: string) => {
+          end();
+          metrics.outcomes.inc({ hook: name, outcome });
+          return c.body(body, status, { 'content-type': 'application/json' });
+        };
+        let body: unknown;
+        try {
+          body = JSON.parse(await c.req.text());
+        } catch (e) {
+          return answer(400, JSON.stringify(jsonError('BadJSON', `request body is not valid JSON: ${(e as Error).message}`)), 'bad_json');
+        }
+        try {
+          const result = await run(body);
+          return answer(200, encodeCanonical(result), 'ok');
+        } catch (e) {
+          if (e instanceof InvalidRequest) {
+            logger.warn('invalid hook request', { hook: name, message: e.message });
+            return answer(422, JSON.stringify(jsonError('InvalidRequest', e.message)), 'invalid_request');
+          }
+          // Any non-200 makes Metacontroller abort this sync and apply nothing: no child is lost.
+          const id = randomUUID();
+          logger.error('hook failed', { hook: name, errorId: id, error: (e as Error)?.stack ?? String(e) });
+          return answer(500, JSON.stringify(jsonError('InternalError', 'the hook failed; nothing was changed', { errorId: id })), 'error');
+        }
+      },
+    );
+  };
+
+  hook('servicefence/customize', (body) => servicefence.customize(body));
+  hook('servicefence/sync', (body) => servicefence.sync(body, syncDeps));
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', (c) => ((deps.isReady ?? (() => true))() ? c.json({ status: 'ready' }) : c.json({ status: 'not ready' }, 503)));
+  app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
+  app.notFound((c) => c.json(jsonError('NotFound', `no route for ${c.req.method} ${c.req.path}`), 404));
+  app.onError((e, c) => {
+    const id = randomUUID();
+    logger.error('request failed', { path: c.req.path, errorId: id, error: e.stack ?? String(e) });
+    return c.json(jsonError('InternalError', 'the request failed', { errorId: id }), 500);
+  });
+  return app;
+}

@@ -1,0 +1,140 @@
+// The servicefence controller's core: from a fence and what Metacontroller observed, the fence's
+// status and its Sidecar. Pure: the learned dependencies and `now` are handed in. Two steps, so the
+// hook can ask the dependency sources about the workload `planFence` identified.
+
+import { type ConditionJudgement, settleConditions } from './conditions.js';
+import { type LazyloadConfig, type ParsedConfig, parseConfigCached } from './config.js';
+import { type FenceSource, type Learned, hostsOfMetricStatus, metricStatusOf, sameHosts } from './dependency.js';
+import { encodeDomains, freshDomains, learnedNames, previousDomains, reachableHosts, withGracePeriod } from './domain.js';
+import { type FenceSpec, parseFenceSpec, secondsToNextExpiry } from './fence.js';
+import { type Issue, formatIssues } from './fields.js';
+import { type CompositeSyncResponse, type JsonObject, type KObject, isObject } from './metacontroller.js';
+import { REV_LABEL, type WorkloadSelection, buildSidecar, egressHosts, selectWorkload } from './sidecar.js';
+
+export interface FenceRequest {
+  fence: KObject;
+  /** Related Services: the fence's own and the label-selected ones (any namespace). */
+  services: KObject[];
+  /** The LazyloadConfig named `default`; absent: built-in defaults. */
+  lazyloadConfig?: KObject;
+  /** The fence's Sidecar as Metacontroller observed it. */
+  observedSidecar?: KObject;
+  sidecarApiVersion: string;
+}
+
+export interface FencePlan {
+  name: string;
+  namespace: string;
+  rev?: string;
+  spec: FenceSpec;
+  config: LazyloadConfig;
+  configFound: boolean;
+  issues: { spec: Issue[]; config: Issue[] };
+  selection: WorkloadSelection;
+  selectedHosts: string[];
+  source: FenceSource;
+  previous: Record<string, unknown>;
+  sidecarApiVersion: string;
+}
+
+const serviceHost = (svc: KObject): string => `${svc.metadata.name}.${svc.metadata.namespace}.svc.cluster.local`;
+
+function matchesAny(labels: Record<string, string> | undefined, selectors: Record<string, string>[]): boolean {
+  // An empty item matches nothing: Slime's rule, and the safe one (it would select every Service).
+  return selectors.some((sel) => {
+    const entries = Object.entries(sel);
+    return entries.length > 0 && entries.every(([k, v]) => labels?.[k] === v);
+  });
+}
+
+export function planFence(req: FenceRequest): FencePlan {
+  const { name, namespace = '' } = req.fence.metadata;
+  const specIssues: Issue[] = [];
+  const spec = parseFenceSpec(req.fence.spec, specIssues);
+  const parsed: ParsedConfig = parseConfigCached(isObject(req.lazyloadConfig?.spec) ? req.lazyloadConfig.spec : undefined);
+  const config = parsed.config;
+  const ownService = req.services.find((s) => s.metadata.namespace === namespace && s.metadata.name === name);
+  const selection = selectWorkload(spec, name, config, ownService, req.observedSidecar);
+  const selectedHosts = req.services.filter((s) => matchesAny(s.metadata.labels, spec.labelSelector)).map(serviceHost);
+  return {
+    name,
+    namespace,
+    rev: req.fence.metadata.labels?.[REV_LABEL] || undefined,
+    spec,
+    config,
+    configFound: req.lazyloadConfig !== undefined,
+    issues: { spec: specIssues, config: parsed.errors },
+    selection,
+    selectedHosts,
+    source: { namespace, app: selection.labels?.[config.serviceLabel] ?? name, fence: name },
+    previous: isObject(req.fence.status) ? req.fence.status : {},
+    sidecarApiVersion: req.sidecarApiVersion,
+  };
+}
+
+function configValid(plan: FencePlan): ConditionJudgement {
+  const problems = [...plan.issues.spec, ...plan.issues.config.map((i) => ({ ...i, field: `LazyloadConfig default: ${i.field}` }))];
+  const source = plan.configFound ? 'LazyloadConfig default' : 'built-in defaults (no LazyloadConfig default)';
+  if (problems.length === 0) return { type: 'ConfigValid', status: 'True', reason: 'Valid', message: `spec is valid; settings from ${source}` };
+  return { type: 'ConfigValid', status: 'False', reason: 'InvalidFields', message: `${formatIssues(problems)} (the rest of the configuration applies)` };
+}
+
+function dependencyCondition(learned: Learned): ConditionJudgement | undefined {
+  if (learned.kind === 'unconfigured') return undefined;
+  if (learned.kind === 'answered') return { type: 'DependencySourceAvailable', status: 'True', reason: 'Answered', message: 'every dependency source answered' };
+  return { type: 'DependencySourceAvailable', status: 'False', reason: learned.reason, message: `${learned.message}; learned dependencies are kept as they were` };
+}
+
+function stringMap(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (isObject(v)) for (const [k, x] of Object.entries(v)) if (typeof x === 'string') out[k] = x;
+  return out;
+}
+
+export function renderFence(plan: FencePlan, learned: Learned, now: Date): CompositeSyncResponse {
+  const nowSeconds = Math.floor(now.getTime() / 1000);
+  const previousLearned = hostsOfMetricStatus(plan.previous.metricStatus);
+  const learnedHosts = learned.kind === 'answered' ? learned.hosts.map((h) => h.split(':')[0]) : previousLearned;
+  const fresh = freshDomains({
+    staticHosts: plan.spec.hosts,
+    namespaces: plan.spec.namespaces,
+    selectedHosts: plan.selectedHosts,
+    learnedHosts,
+    aliases: plan.config.domainAliases,
+    nowSeconds,
+  });
+  const domains = withGracePeriod({
+    fresh,
+    previous: previousDomains(plan.previous.domains),
+    previouslyLearned: learnedNames(previousLearned, plan.config.domainAliases),
+    learnedChanged: !sameHosts(learnedHosts, previousLearned),
+  });
+
+  const judgements = [configValid(plan), dependencyCondition(learned), plan.selection.serviceFound].filter((c): c is ConditionJudgement => c !== undefined);
+  const status: JsonObject = {};
+  if (domains.size > 0) status.domains = encodeDomains(domains) as unknown as JsonObject;
+  const metricStatus = learned.kind === 'answered' ? metricStatusOf(learnedHosts) : stringMap(plan.previous.metricStatus);
+  if (Object.keys(metricStatus).length > 0) status.metricStatus = metricStatus;
+  status.conditions = settleConditions(judgements, plan.previous.conditions, now) as unknown as JsonObject[];
+
+  const children: KObject[] = [];
+  if (plan.spec.enable && plan.selection.labels) {
+    children.push(
+      buildSidecar({
+        apiVersion: plan.sidecarApiVersion,
+        name: plan.name,
+        namespace: plan.namespace,
+        rev: plan.rev,
+        selector: plan.selection.labels,
+        hosts: egressHosts(plan.config, plan.namespace, reachableHosts(domains)),
+      }),
+    );
+  }
+
+  const response: CompositeSyncResponse = { status, children };
+  const waits = [secondsToNextExpiry(plan.spec.hosts, now.getTime())];
+  if (learned.kind !== 'unconfigured') waits.push(plan.config.prometheus.refreshSeconds);
+  const resync = Math.min(...waits.filter((w): w is number => w !== undefined));
+  if (Number.isFinite(resync)) response.resyncAfterSeconds = resync;
+  return response;
+}

@@ -1,0 +1,89 @@
+// The Istio Sidecar of one fenced workload: which pods it selects and which hosts they may reach.
+
+import { sortBytewise } from './canonical.js';
+import type { ConditionJudgement } from './conditions.js';
+import type { LazyloadConfig } from './config.js';
+import type { FenceSpec } from './fence.js';
+import { type KObject, isObject } from './metacontroller.js';
+
+export const SIDECAR_GROUP = 'networking.istio.io';
+export const SIDECAR_VERSION = 'networking.istio.io/v1';
+export const REV_LABEL = 'istio.io/rev';
+
+export interface WorkloadSelection {
+  /** The pod labels the Sidecar selects; undefined: no Sidecar can be built. */
+  labels?: Record<string, string>;
+  /** Set when the selector is the Service's: the ServiceFound condition. */
+  serviceFound?: ConditionJudgement;
+}
+
+function selectorOf(obj: KObject | undefined, path: 'spec.selector' | 'spec.workloadSelector.labels'): Record<string, string> | undefined {
+  let v: unknown = obj;
+  for (const key of path.split('.')) v = isObject(v) ? v[key] : undefined;
+  if (!isObject(v) || Object.keys(v).length === 0) return undefined;
+  return Object.values(v).every((x) => typeof x === 'string') ? (v as Record<string, string>) : undefined;
+}
+
+/**
+ * Slime's three rules, in order: the fence's own labels, the Service's selector (`fromService`), or
+ * `{<serviceLabel>: <fence name>}`. When the Service is gone or selects nothing, the observed
+ * Sidecar keeps its selector: dropping it would send the workload back to the full mesh config,
+ * and an empty selector would fence the whole namespace.
+ */
+export function selectWorkload(
+  spec: FenceSpec,
+  fenceName: string,
+  config: LazyloadConfig,
+  service: KObject | undefined,
+  observed: KObject | undefined,
+): WorkloadSelection {
+  if (Object.keys(spec.workloadSelector.labels).length > 0) return { labels: spec.workloadSelector.labels };
+  if (!spec.workloadSelector.fromService) return { labels: { [config.serviceLabel]: fenceName } };
+  const fromService = selectorOf(service, 'spec.selector');
+  if (fromService) {
+    return { labels: fromService, serviceFound: { type: 'ServiceFound', status: 'True', reason: 'Found', message: `Service ${fenceName} selects the workload` } };
+  }
+  const kept = selectorOf(observed, 'spec.workloadSelector.labels');
+  const what = service ? `Service ${fenceName} has no selector` : `Service ${fenceName} not found in this namespace`;
+  const then = kept ? 'the existing Sidecar keeps its workload selector' : 'no Sidecar is generated until it is';
+  return { labels: kept, serviceFound: { type: 'ServiceFound', status: 'False', reason: service ? 'NoSelector' : 'NotFound', message: `${what}; ${then}` } };
+}
+
+/** The global sidecar's host when the fence needs it spelled out (DESIGN §5.3). */
+export function globalSidecarHost(config: LazyloadConfig, fenceNamespace: string): string | undefined {
+  const gs = config.globalSidecar;
+  if (gs.mode === 'namespace') return `*/global-sidecar.${fenceNamespace}.svc.cluster.local`;
+  // In cluster mode the controller namespace is visible anyway (`<controllerNamespace>/*`).
+  if (gs.mode === 'cluster' && gs.namespace !== config.controllerNamespace) return `*/global-sidecar.${gs.namespace}.svc.cluster.local`;
+  return undefined;
+}
+
+/** `egress[0].hosts`: always-visible namespaces, stable hosts, the domains in use; de-duplicated, bytewise. */
+export function egressHosts(config: LazyloadConfig, fenceNamespace: string, domainHosts: string[]): string[] {
+  const hosts = new Set<string>([`${config.istioNamespace}/*`, `${config.controllerNamespace}/*`]);
+  for (const h of config.stableHost) hosts.add(h.endsWith('/*') ? h : `*/${h}`);
+  for (const h of domainHosts) hosts.add(h);
+  const gs = globalSidecarHost(config, fenceNamespace);
+  if (gs) hosts.add(gs);
+  return sortBytewise(hosts);
+}
+
+export interface SidecarInput {
+  apiVersion: string;
+  name: string;
+  namespace: string;
+  rev?: string;
+  selector: Record<string, string>;
+  hosts: string[];
+}
+
+export function buildSidecar(s: SidecarInput): KObject {
+  const metadata: KObject['metadata'] = { name: s.name, namespace: s.namespace };
+  if (s.rev) metadata.labels = { [REV_LABEL]: s.rev };
+  return {
+    apiVersion: s.apiVersion,
+    kind: 'Sidecar',
+    metadata,
+    spec: { workloadSelector: { labels: { ...s.selector } }, egress: [{ hosts: s.hosts }] },
+  };
+}
