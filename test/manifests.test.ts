@@ -1,0 +1,241 @@
+// The install manifests in metacontroller/ (DESIGN §2, §4, §9): they build, they validate against
+// the real Metacontroller CRDs, and our own CRDs accept what the hooks and users write.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Ajv from 'ajv';
+import { load, loadAll } from 'js-yaml';
+import { describe, expect, it } from 'vitest';
+
+type Obj = Record<string, any>;
+type Schema = Obj;
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const manifestsDir = path.join(repoRoot, 'metacontroller');
+const schemasDir = path.resolve(repoRoot, '..', 'shared', 'schemas');
+
+/** Every non-empty YAML document of a text or file. */
+const docs = (text: string): Obj[] => loadAll(text).filter((d): d is Obj => d != null && typeof d === 'object');
+const docsOf = (file: string): Obj[] => docs(readFileSync(file, 'utf8'));
+
+const kustomization = load(readFileSync(path.join(manifestsDir, 'kustomization.yaml'), 'utf8')) as Obj;
+
+function hasKubectl(): boolean {
+  try {
+    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `kubectl kustomize` when available, else the listed resource files as they are. */
+function build(): Obj[] {
+  if (hasKubectl()) return docs(execFileSync('kubectl', ['kustomize', manifestsDir], { encoding: 'utf8' }));
+  return (kustomization.resources as string[]).flatMap((r) => docsOf(path.join(manifestsDir, r)));
+}
+
+const objects = build();
+const find = (kind: string, name?: string): Obj[] =>
+  objects.filter((o) => o.kind === kind && (name === undefined || o.metadata?.name === name));
+const one = (kind: string, name?: string): Obj => {
+  const found = find(kind, name);
+  expect(found, `${kind} ${name ?? ''}`).toHaveLength(1);
+  return found[0];
+};
+const crdSchema = (crd: Obj): Schema => crd.spec.versions[0].schema.openAPIV3Schema;
+
+function newAjv() {
+  const ajv = new Ajv.default({ strict: false, allErrors: true });
+  ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && Math.abs(n) < 2 ** 31 });
+  ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
+  ajv.addFormat('date-time', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i);
+  ajv.addFormat('duration', /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/);
+  return ajv;
+}
+const ajv = newAjv();
+function errorsOf(schema: Schema, value: unknown): string[] {
+  const validate = ajv.compile(schema);
+  return validate(value) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+}
+
+/** Where a schema breaks the Kubernetes structural-schema rules we rely on. */
+function nonStructural(s: Schema, at: string): string[] {
+  const out: string[] = [];
+  const intOrString = s['x-kubernetes-int-or-string'] === true;
+  if (!s.type && !intOrString && !s['x-kubernetes-preserve-unknown-fields']) out.push(`${at}: no type`);
+  if (intOrString && s.anyOf && JSON.stringify(s.anyOf) !== '[{"type":"integer"},{"type":"string"}]')
+    out.push(`${at}: int-or-string anyOf`);
+  if (!intOrString && (s.anyOf || s.oneOf || s.allOf)) out.push(`${at}: logical junctor`);
+  if (s.properties && s.additionalProperties) out.push(`${at}: properties and additionalProperties`);
+  for (const [k, sub] of Object.entries<Schema>(s.properties ?? {})) out.push(...nonStructural(sub, `${at}.${k}`));
+  if (typeof s.additionalProperties === 'object') out.push(...nonStructural(s.additionalProperties, `${at}.*`));
+  if (s.items) out.push(...nonStructural(s.items, `${at}[]`));
+  return out;
+}
+
+/** What the API server keeps of `value` after structural pruning. */
+function pruned(s: Schema | undefined, value: unknown): unknown {
+  if (!s || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => pruned(s.items, v));
+  const out: Obj = {};
+  for (const [k, v] of Object.entries(value)) {
+    const sub = s.properties?.[k] ?? (typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined);
+    if (sub) out[k] = pruned(sub, v);
+    else if (s['x-kubernetes-preserve-unknown-fields'] || s.additionalProperties === true) out[k] = v;
+  }
+  return out;
+}
+
+describe('metacontroller/ install manifests', () => {
+  it('builds into every listed resource with the expected kinds', () => {
+    for (const file of kustomization.resources as string[]) {
+      const listed = docsOf(path.join(manifestsDir, file));
+      expect(listed.length, file).toBeGreaterThan(0);
+      for (const o of listed) expect(find(o.kind, o.metadata.name), `${file}: ${o.kind}`).toHaveLength(1);
+    }
+    const kinds = objects.map((o) => o.kind).sort();
+    expect(kinds).toEqual([
+      'ClusterRole', 'ClusterRoleBinding', 'CompositeController', 'CustomResourceDefinition',
+      'CustomResourceDefinition', 'Deployment', 'PodDisruptionBudget', 'Service', 'ServiceAccount',
+    ]);
+  });
+
+  it('validates every Metacontroller controller against the Metacontroller CRDs', () => {
+    const crds = docsOf(path.join(schemasDir, 'metacontroller-crds.yaml'));
+    const controllers = objects.filter((o) => o.apiVersion === 'metacontroller.k8s.io/v1alpha1');
+    expect(controllers.length).toBeGreaterThan(0);
+    for (const c of controllers) {
+      const crd = crds.find((d) => d.spec.names.kind === c.kind);
+      expect(crd, c.kind).toBeDefined();
+      expect(errorsOf(crdSchema(crd!), c), `${c.kind} ${c.metadata.name}`).toEqual([]);
+    }
+  });
+
+  it('runs the servicefence controller with v2 hooks, generated selectors and InPlace children', () => {
+    const { spec } = one('CompositeController', 'lazyload-servicefence');
+    expect(spec.parentResource).toEqual({ apiVersion: 'microservice.slime.io/v1alpha1', resource: 'servicefences' });
+    expect(spec.generateSelector).toBe(true);
+    expect(spec.hooks.customize.version).toBe('v2');
+    expect(spec.hooks.sync.version).toBe('v2');
+    expect(spec.hooks.customize.webhook.path).toBe('/servicefence/customize');
+    expect(spec.hooks.sync.webhook.path).toBe('/servicefence/sync');
+    expect(spec.childResources).toEqual([
+      { apiVersion: 'networking.istio.io/v1', resource: 'sidecars', updateStrategy: { method: 'InPlace' } },
+      { apiVersion: 'networking.istio.io/v1alpha3', resource: 'envoyfilters', updateStrategy: { method: 'InPlace' } },
+    ]);
+  });
+
+  it('points every hook at the hook Service in the install namespace', () => {
+    const service = one('Service', 'lazyload');
+    const hooks = find('CompositeController').flatMap((c) => Object.values<Obj>(c.spec.hooks));
+    expect(hooks.length).toBeGreaterThan(0);
+    for (const { webhook } of hooks) {
+      expect(webhook.url).toBeUndefined();
+      expect(webhook.service).toEqual({ name: 'lazyload', namespace: kustomization.namespace, port: 80 });
+      expect(service.spec.ports.map((p: Obj) => p.port)).toContain(webhook.service.port);
+    }
+    expect(kustomization.namespace).toBe('mesh-operator');
+  });
+
+  it('gives ServiceFence a structural schema that accepts Slime fences and our status, and rejects bad enums', () => {
+    const crd = one('CustomResourceDefinition', 'servicefences.microservice.slime.io');
+    expect(crd.spec.versions[0].subresources).toEqual({ status: {} });
+    const schema = crdSchema(crd);
+    expect(nonStructural(schema, 'root')).toEqual([]);
+    expect(schema.properties.spec['x-kubernetes-preserve-unknown-fields']).toBeUndefined();
+    expect(schema.properties.status['x-kubernetes-preserve-unknown-fields']).toBeUndefined();
+
+    const fence = load(`
+      apiVersion: microservice.slime.io/v1alpha1
+      kind: ServiceFence
+      metadata: {name: productpage, namespace: default}
+      spec:
+        enable: true
+        host:
+          reviews.default.svc.cluster.local: {stable: {}}
+          ratings.default.svc.cluster.local: {deadline: {expire: {seconds: "1735689600"}}}
+          details.default.svc.cluster.local: {deadline: {expire: {seconds: 1735689600, nanos: 0}}}
+          mongodb.default.svc.cluster.local: {auto: {duration: {seconds: "3600"}}, RecentlyCalled: {seconds: 1700000000}}
+          "istio-samples/*": {}
+        namespaceSelector: [backend]
+        labelSelector:
+          - selector: {app: reviews, version: v2}
+          - selector: {tier: db}
+        workloadSelector: {fromService: true, labels: {app: productpage}}
+      status:
+        domains:
+          reviews.default.svc.cluster.local: {hosts: [reviews.default.svc.cluster.local], status: ACTIVE}
+          details.default.svc.cluster.local: {hosts: [details.default.svc.cluster.local], status: EXPIREWAIT}
+          ratings.default.svc.cluster.local: {hosts: [ratings.default.svc.cluster.local], status: EXPIRE}
+        metricStatus:
+          '{destination_service="details.default.svc.cluster.local"}': "1"
+        conditions:
+          - {type: ConfigValid, status: "True", reason: Valid, message: "", lastTransitionTime: "2026-01-02T03:04:05Z"}
+          - {type: ServiceFound, status: "False", reason: NotFound, message: no Service, lastTransitionTime: "2026-01-02T03:04:05Z"}
+        observedGeneration: 3
+    `) as Obj;
+    expect(errorsOf(schema, fence)).toEqual([]);
+    expect(pruned(schema.properties.spec, fence.spec)).toEqual(fence.spec);
+    expect(pruned(schema.properties.status, fence.status)).toEqual(fence.status);
+
+    const withDomain = (status: unknown) => ({ ...fence, status: { domains: { 'a.b.svc.cluster.local': { hosts: [], status } } } });
+    expect(errorsOf(schema, withDomain(1))).not.toEqual([]);
+    expect(errorsOf(schema, withDomain('RUNNING'))).not.toEqual([]);
+    const maybe = { ...fence, status: { conditions: [{ type: 'ConfigValid', status: 'maybe' }] } };
+    expect(errorsOf(schema, maybe)).not.toEqual([]);
+  });
+
+  it('makes LazyloadConfig cluster-scoped with a status subresource, keeping every §3 field and unknown ones', () => {
+    const crd = one('CustomResourceDefinition', 'lazyloadconfigs.microservice.slime.io');
+    expect(crd.spec.scope).toBe('Cluster');
+    expect(crd.spec.versions[0].subresources).toEqual({ status: {} });
+    const schema = crdSchema(crd);
+    expect(nonStructural(schema, 'root')).toEqual([]);
+
+    const spec = {
+      istioNamespace: 'istio-system', controllerNamespace: 'mesh-operator', serviceLabel: 'app',
+      wormholePort: ['9080', 80],
+      globalSidecar: {
+        mode: 'cluster', namespace: 'mesh-operator', namespaces: ['default'], port: 80, probePort: 18181,
+        replicas: 2, image: 'lazyload:0.1.0', resources: { requests: { cpu: '100m' }, limits: { memory: '256Mi' } },
+      },
+      dispatches: [
+        { name: 'ip', domainRegex: '^[0-9.]+(:[0-9]+)?$', cluster: 'PassthroughCluster' },
+        { name: 'ext', domains: ['*.example.com'], cluster: 'outbound|{{port}}||egress.{{values.egressNs}}.svc.cluster.local' },
+      ],
+      passthroughByDefault: false, supportH2: true, proxyVersion: '^1\\.2[0-9].*',
+      domainAliases: [{ pattern: '^(?P<svc>[^.]+)\\.(?P<ns>[^.]+)\\.svc\\.cluster\\.local$', templates: ['$svc.$ns.mesh'] }],
+      stableHost: ['istio-samples/*', 'reviews.default.svc.cluster.local'],
+      autoFence: true, defaultFence: false,
+      managementSelectors: [
+        { matchLabels: { 'istio-injection': 'enabled' } },
+        { matchExpressions: [{ key: 'team', operator: 'In', values: ['shop'] }] },
+      ],
+      blackNamespaceList: 'kube-system,istio-system', whiteNamespaceList: ['default', 'shop'],
+      metric: {
+        prometheus: {
+          query: 'sum by (destination_service) (istio_requests_total)', window: '1h', refreshSeconds: 15, timeoutSeconds: 2,
+          handlers: { destination: { type: 'Value', query: 'sum(istio_requests_total{source_app="$source_app"})' } },
+        },
+      },
+      values: { egressNs: 'egress', nested: { list: [1, 'two'] } },
+      globalSidecarMode: 'cluster', clusterGsNamespace: 'mesh-operator', namespace: ['default'],
+      metricSourceType: 'prometheus', autoPort: false, selfResourceRev: 'canary',
+      fenceLabelKeyAlias: 'app.kubernetes.io/name:app', // a Slime `general` field we do not know
+    };
+    const config = { apiVersion: 'microservice.slime.io/v1alpha1', kind: 'LazyloadConfig', metadata: { name: 'default' }, spec };
+    expect(errorsOf(schema, config)).toEqual([]);
+    expect(pruned(schema.properties.spec, spec)).toEqual(spec);
+  });
+
+  it('runs 2 hook replicas with readiness on /readyz and liveness on /healthz', () => {
+    const deployment = one('Deployment', 'lazyload');
+    expect(deployment.spec.replicas).toBe(2);
+    const container = deployment.spec.template.spec.containers.find((c: Obj) => c.name === 'lazyload');
+    expect(container.readinessProbe.httpGet).toMatchObject({ path: '/readyz', port: 'http' });
+    expect(container.livenessProbe.httpGet).toMatchObject({ path: '/healthz', port: 'http' });
+    expect(container.ports).toContainEqual({ name: 'http', containerPort: 8080, protocol: 'TCP' });
+  });
+});
