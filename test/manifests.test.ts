@@ -3,22 +3,11 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import Ajv from 'ajv';
-import { load, loadAll } from 'js-yaml';
+import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
+import { type Obj, type Schema, crdSchema, docs, docsOf, errorsOf, repoRoot, schemasDir } from './support/schemas.js';
 
-type Obj = Record<string, any>;
-type Schema = Obj;
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const manifestsDir = path.join(repoRoot, 'metacontroller');
-const schemasDir = path.resolve(repoRoot, '..', 'shared', 'schemas');
-
-/** Every non-empty YAML document of a text or file. */
-const docs = (text: string): Obj[] => loadAll(text).filter((d): d is Obj => d != null && typeof d === 'object');
-const docsOf = (file: string): Obj[] => docs(readFileSync(file, 'utf8'));
-
 const kustomization = load(readFileSync(path.join(manifestsDir, 'kustomization.yaml'), 'utf8')) as Obj;
 
 function hasKubectl(): boolean {
@@ -44,21 +33,6 @@ const one = (kind: string, name?: string): Obj => {
   expect(found, `${kind} ${name ?? ''}`).toHaveLength(1);
   return found[0];
 };
-const crdSchema = (crd: Obj): Schema => crd.spec.versions[0].schema.openAPIV3Schema;
-
-function newAjv() {
-  const ajv = new Ajv.default({ strict: false, allErrors: true });
-  ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && Math.abs(n) < 2 ** 31 });
-  ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
-  ajv.addFormat('date-time', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i);
-  ajv.addFormat('duration', /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/);
-  return ajv;
-}
-const ajv = newAjv();
-function errorsOf(schema: Schema, value: unknown): string[] {
-  const validate = ajv.compile(schema);
-  return validate(value) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
-}
 
 /** Where a schema breaks the Kubernetes structural-schema rules we rely on. */
 function nonStructural(s: Schema, at: string): string[] {

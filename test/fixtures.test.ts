@@ -1,0 +1,71 @@
+// Every fixture in fixtures/ replays through the real app with the answer it records, and every
+// Sidecar a fixture expects is valid for Istio's Sidecar CRD.
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { dump, load } from 'js-yaml';
+import { describe, expect, it } from 'vitest';
+import { main } from '../src/cli.js';
+import { fixtureFiles, loadFixture, replay } from '../src/replay.js';
+import { type Obj, errorsOf, istioSchema, repoRoot } from './support/schemas.js';
+
+const fixturesDir = path.join(repoRoot, 'fixtures');
+const files = fixtureFiles([fixturesDir]);
+const sidecarSchema = istioSchema('istio-sidecar-crd.yaml', 'v1');
+
+describe('fixtures', () => {
+  it('has at least 20 fixtures', () => {
+    expect(files.length).toBeGreaterThanOrEqual(20);
+  });
+
+  describe.each(files.map((f) => [path.relative(fixturesDir, f), f]))('%s', (_name, file) => {
+    const fixture = loadFixture(file);
+
+    it('replays with the recorded answer', async () => {
+      const result = await replay(fixture);
+      expect(result.differences).toEqual([]);
+    });
+
+    it('expects only schema-valid Sidecars', () => {
+      const children: Obj[] = (fixture.expected.body as Obj)?.children ?? [];
+      for (const sidecar of children.filter((c) => c.kind === 'Sidecar')) {
+        expect(errorsOf(sidecarSchema, sidecar), sidecar.metadata.name).toEqual([]);
+      }
+    });
+  });
+});
+
+describe('lazyload replay', () => {
+  const quiet = async (args: string[]) => {
+    const lines: string[] = [];
+    const log = console.log;
+    console.log = (...a: unknown[]) => lines.push(a.join(' '));
+    try {
+      return { code: await main(args), output: lines.join('\n') };
+    } finally {
+      console.log = log;
+    }
+  };
+
+  it('exits 0 when every fixture matches', async () => {
+    const { code, output } = await quiet(['replay', fixturesDir]);
+    expect(code).toBe(0);
+    expect(output).toMatch(new RegExp(`^${files.length} passed, 0 failed$`, 'm'));
+  });
+
+  it('exits 1 and prints a diff naming the field when an expectation is wrong', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'lazyload-replay-'));
+    const source = path.join(fixturesDir, 'servicefence', 'we3-static-dependencies.yaml');
+    const copy = path.join(dir, 'wrong.yaml');
+    cpSync(source, copy);
+    const doc = load(readFileSync(copy, 'utf8')) as Obj;
+    doc.response.body.children[0].spec.egress[0].hosts[0] = '*/not-expected.example.com';
+    writeFileSync(copy, dump(doc));
+
+    const { code, output } = await quiet(['replay', copy]);
+    expect(code).toBe(1);
+    expect(output).toContain(`FAIL ${copy}`);
+    expect(output).toContain('$.children[0].spec.egress[0].hosts[0]: expected "*/not-expected.example.com", got "*/api.example.com"');
+    expect(output).toMatch(/^0 passed, 1 failed$/m);
+  });
+});

@@ -1,0 +1,139 @@
+// The hook server over a real loopback socket: what Metacontroller gets for good, bad and broken input.
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DependencySource } from '../src/dependency.js';
+import { createLogger } from '../src/log.js';
+import { KEEP_ALIVE_TIMEOUT_MS, type RunningServer, startServer } from '../src/serve.js';
+
+const fence = (spec: Record<string, unknown> = { enable: true }) => ({
+  apiVersion: 'microservice.slime.io/v1alpha1',
+  kind: 'ServiceFence',
+  metadata: { name: 'productpage', namespace: 'default' },
+  spec,
+});
+const syncRequest = (spec?: Record<string, unknown>) => ({ parent: fence(spec), children: {}, related: {}, finalizing: false });
+
+const logs: string[] = [];
+let server: RunningServer;
+let failingServer: RunningServer;
+
+beforeAll(async () => {
+  const logger = createLogger('info', (l) => logs.push(l));
+  server = await startServer({ port: 0, host: '127.0.0.1', logger, bodyLimit: 64 * 1024 });
+  const broken: DependencySource = { learn: async () => Promise.reject(new Error('boom in a dependency source')) };
+  failingServer = await startServer({ port: 0, host: '127.0.0.1', logger, dependencies: broken });
+});
+afterAll(async () => {
+  await server.close();
+  await failingServer.close();
+});
+
+const post = async (path: string, body: string, base = server.url) => {
+  const res = await fetch(`${base}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+  return { status: res.status, type: res.headers.get('content-type'), json: (await res.json()) as Record<string, any> };
+};
+
+describe('hook answers', () => {
+  it('answers a sync with exactly the keys strict v2 decoding allows: status object, children list', async () => {
+    const { status, json } = await post('/servicefence/sync', JSON.stringify(syncRequest()));
+    expect(status).toBe(200);
+    expect(Object.keys(json).every((k) => ['status', 'children', 'resyncAfterSeconds', 'finalized'].includes(k))).toBe(true);
+    expect(json.status).toBeTypeOf('object');
+    expect(Array.isArray(json.children)).toBe(true);
+  });
+
+  it('answers customize with relatedResources only', async () => {
+    const { status, json } = await post('/servicefence/customize', JSON.stringify({ parent: fence() }));
+    expect(status).toBe(200);
+    expect(Object.keys(json)).toEqual(['relatedResources']);
+  });
+
+  it('rejects malformed JSON with 400 and says why', async () => {
+    const { status, type, json } = await post('/servicefence/sync', '{"parent": ');
+    expect(status).toBe(400);
+    expect(type).toContain('application/json');
+    expect(json.error).toBe('BadJSON');
+    expect(json.message).toMatch(/not valid JSON/);
+  });
+
+  it('rejects a body that is not a Metacontroller request with 422', async () => {
+    const { status, json } = await post('/servicefence/sync', JSON.stringify({ hello: 'world' }));
+    expect(status).toBe(422);
+    expect(json).toEqual({ error: 'InvalidRequest', message: 'request has no "parent": not a Metacontroller hook request' });
+  });
+
+  it('rejects a parent that is not a ServiceFence with 422 naming what it got', async () => {
+    const pod = { parent: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default' } } };
+    const { status, json } = await post('/servicefence/sync', JSON.stringify(pod));
+    expect(status).toBe(422);
+    expect(json.message).toBe('parent must be a ServiceFence (microservice.slime.io), got Pod (v1)');
+  });
+
+  it('rejects a body over BODY_LIMIT with 413', async () => {
+    const big = JSON.stringify({ ...syncRequest(), padding: 'x'.repeat(70 * 1024) });
+    const { status, json } = await post('/servicefence/sync', big);
+    expect(status).toBe(413);
+    expect(json).toEqual({ error: 'PayloadTooLarge', message: 'request body exceeds 65536 bytes (BODY_LIMIT)' });
+  });
+
+  it('answers an internal failure with 500 and an error id that is also logged', async () => {
+    const { status, json } = await post('/servicefence/sync', JSON.stringify(syncRequest()), failingServer.url);
+    expect(status).toBe(500);
+    expect(json.error).toBe('InternalError');
+    expect(json.errorId).toMatch(/^[0-9a-f-]{36}$/);
+    const logged = logs.map((l) => JSON.parse(l)).find((l) => l.errorId === json.errorId);
+    expect(logged).toMatchObject({ level: 'error', msg: 'hook failed', hook: 'servicefence/sync' });
+    expect(logged.error).toContain('boom in a dependency source');
+  });
+
+  it('never answers 500, whatever JSON it is sent', async () => {
+    const anyJson = fc.jsonValue({ maxDepth: 4 });
+    // Valid requests with one field replaced by anything: the hardest inputs to survive.
+    const mutated = fc
+      .tuple(fc.constantFrom('spec', 'spec.host', 'spec.workloadSelector', 'spec.labelSelector', 'metadata', 'metadata.labels', 'status', 'status.domains', 'status.conditions', 'children', 'related'), anyJson)
+      .map(([where, value]) => {
+        const req: Record<string, any> = { ...syncRequest({ enable: true, host: { 'a.b.svc.cluster.local': { stable: {} } } }), parent: fence() };
+        const [head, tail] = where.split('.');
+        if (head === 'children' || head === 'related') req[head] = value;
+        else if (tail === undefined) req.parent[head] = value;
+        else req.parent[head] = { ...(req.parent[head] ?? {}), [tail]: value };
+        return req;
+      });
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(anyJson, mutated), async (body) => {
+        for (const hook of ['/servicefence/sync', '/servicefence/customize']) {
+          const { status } = await post(hook, JSON.stringify(body));
+          expect([200, 400, 422]).toContain(status);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe('operational endpoints', () => {
+  it('reports health and readiness', async () => {
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+  });
+
+  it('exports hook latency histograms and outcome counters by hook', async () => {
+    await post('/servicefence/sync', JSON.stringify(syncRequest()));
+    await post('/servicefence/sync', 'nope');
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).toMatch(/lazyload_hook_duration_seconds_bucket\{le="0.005",hook="servicefence\/sync"\} \d+/);
+    expect(text).toMatch(/lazyload_hook_requests_total\{hook="servicefence\/sync",outcome="ok"\} [1-9]/);
+    expect(text).toMatch(/lazyload_hook_requests_total\{hook="servicefence\/sync",outcome="bad_json"\} [1-9]/);
+  });
+
+  it('keeps idle connections open longer than Go clients do (90 s)', () => {
+    expect(server.server.keepAliveTimeout).toBe(KEEP_ALIVE_TIMEOUT_MS);
+    expect(KEEP_ALIVE_TIMEOUT_MS).toBeGreaterThan(90_000);
+    expect(server.server.headersTimeout).toBeGreaterThan(KEEP_ALIVE_TIMEOUT_MS);
+  });
+
+  it('writes one JSON object per log line', () => {
+    expect(logs.length).toBeGreaterThan(0);
+    for (const line of logs) expect(() => JSON.parse(line)).not.toThrow();
+  });
+});

@@ -1,0 +1,47 @@
+// Schema checks shared by the tests: the real Istio and Metacontroller CRDs in ../shared/schemas
+// (CI clones the repo with shared/ beside it, as here), validated with ajv.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Ajv from 'ajv';
+import { loadAll } from 'js-yaml';
+
+// biome-ignore lint: test data is untyped JSON
+export type Obj = Record<string, any>;
+export type Schema = Obj;
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const schemasDir = path.resolve(repoRoot, '..', 'shared', 'schemas');
+
+/** Every non-empty YAML document of a text or file. */
+export const docs = (text: string): Obj[] => loadAll(text).filter((d): d is Obj => d != null && typeof d === 'object');
+export const docsOf = (file: string): Obj[] => docs(readFileSync(file, 'utf8'));
+
+export const crdSchema = (crd: Obj, version?: string): Schema =>
+  (version ? crd.spec.versions.find((v: Obj) => v.name === version) : crd.spec.versions[0]).schema.openAPIV3Schema;
+
+function newAjv() {
+  const ajv = new Ajv.default({ strict: false, allErrors: true });
+  ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && Math.abs(n) < 2 ** 31 });
+  ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
+  ajv.addFormat('date-time', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i);
+  ajv.addFormat('duration', /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/);
+  return ajv;
+}
+const ajv = newAjv();
+const compiled = new WeakMap<Schema, ReturnType<typeof ajv.compile>>();
+
+/** Validation errors of `value` against `schema`, one line each (empty: valid). */
+export function errorsOf(schema: Schema, value: unknown): string[] {
+  let validate = compiled.get(schema);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    compiled.set(schema, validate);
+  }
+  return validate(value) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+}
+
+/** The openAPIV3Schema of an Istio CRD kind at a version, from ../shared/schemas. */
+export function istioSchema(file: 'istio-sidecar-crd.yaml' | 'istio-envoyfilter-crd.yaml', version: string): Schema {
+  return crdSchema(docsOf(path.join(schemasDir, file))[0], version);
+}
