@@ -10,8 +10,18 @@ export interface AliasRule {
   templates: string[];
 }
 
+/** The compiled rules of one config, with the aliases already worked out for each host. */
+export interface AliasRules {
+  rules: AliasRule[];
+  known: Map<string, string[]>;
+}
+
+// A mesh has a bounded set of hosts, and every sync of every fence asks about the same ones; an RE2
+// call costs microseconds (the string crosses into C++ each time), so each answer is kept.
+const MAX_KNOWN = 100_000;
+
 /** Compile `domainAliases`; a broken rule is reported and skipped alone (Slime dropped them all). */
-export function compileAliases(config: Fields, key = 'domainAliases'): AliasRule[] {
+export function compileAliases(config: Fields, key = 'domainAliases'): AliasRules {
   const rules: AliasRule[] = [];
   for (const f of config.items(key)) {
     const before = f.issues.length;
@@ -21,7 +31,7 @@ export function compileAliases(config: Fields, key = 'domainAliases'): AliasRule
     const compiled = compilePattern(f, pattern);
     if (compiled && f.issues.length === before) rules.push({ pattern: compiled, templates });
   }
-  return rules;
+  return { rules, known: new Map() };
 }
 
 function compilePattern(f: Fields, pattern: string): RE2 | undefined {
@@ -38,7 +48,17 @@ function compilePattern(f: Fields, pattern: string): RE2 | undefined {
 }
 
 /** `[host, alias…]`: each rule contributes only when its pattern matches the host exactly once. */
-export function withAliases(host: string, rules: AliasRule[]): string[] {
+export function withAliases(host: string, aliases: AliasRules): string[] {
+  if (aliases.rules.length === 0) return [host];
+  let out = aliases.known.get(host);
+  if (out) return out;
+  out = computeAliases(host, aliases.rules);
+  if (aliases.known.size >= MAX_KNOWN) aliases.known.clear();
+  aliases.known.set(host, out);
+  return out;
+}
+
+function computeAliases(host: string, rules: AliasRule[]): string[] {
   const out = [host];
   for (const rule of rules) {
     const match = singleMatch(rule.pattern, host);

@@ -30,7 +30,8 @@ export function settleConditions(judgements: ConditionJudgement[], previous: unk
     .map((j) => {
       const old = before.get(j.type);
       const carried = old && old.status === j.status && typeof old.lastTransitionTime === 'string';
-      return { ...j, lastTransitionTime: carried ? (old.lastTransitionTime as string) : kubeTime(now) };
+      // Keys in the order they are written out (bytewise), so encoding has nothing to reorder.
+      return { lastTransitionTime: carried ? (old.lastTransitionTime as string) : kubeTime(now), message: j.message, reason: j.reason, status: j.status, type: j.type };
     })
     .sort((a, b) => compareBytes(a.type, b.type));
 }

@@ -2,7 +2,7 @@
 // defaults when there is none. Field names follow Slime's `general` block so a SlimeBoot config can be
 // pasted in; the Slime spellings of the global-sidecar settings are accepted too.
 
-import { type AliasRule, compileAliases } from './alias.js';
+import { type AliasRules, compileAliases } from './alias.js';
 import { Fields, type Issue, nameList } from './fields.js';
 import { type JsonObject, type LabelSelector, isObject } from './metacontroller.js';
 
@@ -47,7 +47,7 @@ export interface LazyloadConfig {
   passthroughByDefault: boolean;
   supportH2: boolean;
   proxyVersion?: string;
-  domainAliases: AliasRule[];
+  domainAliases: AliasRules;
   stableHost: string[];
   autoFence: boolean;
   defaultFence: boolean;

@@ -36,12 +36,18 @@ export const noDependencySource: DependencySource = {
  * `destination_service` or `request_host` (Slime's rule), without its port.
  */
 export function hostOfMetricKey(key: string): string | undefined {
-  const m = key.replace(/^[{}]+|[{}]+$/g, '');
-  if (!m.startsWith('destination_service') && !m.startsWith('request_host')) return undefined;
-  const parts = m.split('"');
-  if (parts.length !== 3) return undefined;
-  return parts[1].split(':')[0];
+  if (known.has(key)) return known.get(key);
+  // Slime: trim "{}" from both ends, require the label name first and exactly two quotes.
+  const m = METRIC_KEY.exec(key);
+  const host = m ? m[1].split(':')[0] : undefined;
+  if (known.size >= 100_000) known.clear();
+  known.set(key, host);
+  return host;
 }
+
+const METRIC_KEY = /^[{}]*(?:destination_service|request_host)[^"]*"([^"]*)"[^"]*$/;
+// Every sync of a fence reads the same keys again.
+const known = new Map<string, string | undefined>();
 
 /** The learned hosts recorded in a `status.metricStatus` (values are ignored, as in Slime). */
 export function hostsOfMetricStatus(metricStatus: unknown): string[] {

@@ -2,8 +2,8 @@
 // Fresh domains are built from the spec, the label-selected Services and the learned set, first
 // writer wins; then the previous status decides which learned domains are in their grace period.
 
-import { type AliasRule, withAliases } from './alias.js';
-import { compareBytes, sortBytewise } from './canonical.js';
+import { type AliasRules, withAliases } from './alias.js';
+import { sortBytewise } from './canonical.js';
 import { type DomainState, type StaticHost, isValidHost, stateAt } from './fence.js';
 import { isObject } from './metacontroller.js';
 
@@ -22,17 +22,17 @@ export interface DomainSources {
   selectedHosts: string[];
   /** Hosts the workload was seen calling (already stripped of ports). */
   learnedHosts: string[];
-  aliases: AliasRule[];
+  aliases: AliasRules;
   nowSeconds: number;
 }
 
-function addHost(domains: Domains, host: string, status: DomainState, aliases: AliasRule[]): void {
+function addHost(domains: Domains, host: string, status: DomainState, aliases: AliasRules): void {
   for (const name of withAliases(host, aliases)) {
     if (!domains.has(name)) domains.set(name, { hosts: [name], status });
   }
 }
 
-/** The domains the current inputs call for, before the grace period of learned ones. */
+/** The domains the current inputs call for, before the grace period of learned ones (a new map). */
 export function freshDomains(s: DomainSources): Domains {
   const domains: Domains = new Map();
   for (const h of s.staticHosts) addHost(domains, h.host, stateAt(h, s.nowSeconds), s.aliases);
@@ -43,7 +43,7 @@ export function freshDomains(s: DomainSources): Domains {
 }
 
 /** The names (hosts and their aliases) a set of learned hosts contributes. */
-export function learnedNames(hosts: string[], aliases: AliasRule[]): Set<string> {
+export function learnedNames(hosts: string[], aliases: AliasRules): Set<string> {
   const names = new Set<string>();
   for (const h of hosts) if (isValidHost(h)) for (const name of withAliases(h, aliases)) names.add(name);
   return names;
@@ -75,9 +75,10 @@ export interface GraceInputs {
  * The grace period Slime documents but never ran: when the learned set changes, a learned domain
  * that vanished turns EXPIREWAIT (still reachable) and one already EXPIREWAIT goes; while the set is
  * unchanged, EXPIREWAIT entries stay. Anything else that vanished (spec edits) goes at once.
+ * Adds to `fresh` and returns it.
  */
 export function withGracePeriod({ fresh, previous, previouslyLearned, learnedChanged }: GraceInputs): Domains {
-  const out: Domains = new Map(fresh);
+  const out = fresh;
   for (const [key, old] of previous) {
     if (out.has(key)) continue;
     if (old.status === 'EXPIREWAIT' && !learnedChanged) out.set(key, old);
@@ -91,18 +92,19 @@ export function encodeDomains(domains: Domains): Record<string, Domain> {
   const out: Record<string, Domain> = {};
   for (const key of sortBytewise(domains.keys())) {
     const d = domains.get(key)!;
-    out[key] = { hosts: [...d.hosts].sort(compareBytes), status: d.status };
+    out[key] = { hosts: d.hosts.length < 2 ? d.hosts : sortBytewise(d.hosts), status: d.status };
   }
   return out;
 }
 
-/** Sidecar egress entries of the domains still in use (ACTIVE or EXPIREWAIT). */
-export function reachableHosts(domains: Domains): string[] {
-  const out: string[] = [];
+/** What the domains still in use (ACTIVE or EXPIREWAIT) let the workload reach. */
+export function reachable(domains: Domains): { namespaces: string[]; hosts: string[] } {
+  const namespaces: string[] = [];
+  const hosts: string[] = [];
   for (const [key, d] of domains) {
     if (d.status === 'EXPIRE') continue;
-    if (key.endsWith('/*')) out.push(key);
-    for (const h of d.hosts) out.push(`*/${h}`);
+    if (key.endsWith('/*')) namespaces.push(key);
+    for (const h of d.hosts) hosts.push(h);
   }
-  return out;
+  return { namespaces, hosts };
 }

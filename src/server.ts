@@ -2,7 +2,7 @@
 // its result or failure into the HTTP answer Metacontroller expects.
 
 import { randomUUID } from 'node:crypto';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import * as servicefence from '../hooks/servicefence.js';
 import { encodeCanonical } from './canonical.js';
@@ -35,15 +35,21 @@ export function createApp(deps: AppDeps = {}): Hono {
   const app = new Hono();
 
   const hook = (name: string, run: Hook) => {
+    const tooLarge = (c: Context) => {
+      metrics.outcomes.inc({ hook: name, outcome: 'too_large' });
+      return c.json(jsonError('PayloadTooLarge', `request body exceeds ${limit} bytes (BODY_LIMIT)`), 413);
+    };
+    const streamedLimit = bodyLimit({ maxSize: limit, onError: tooLarge });
     app.post(
       `/${name}`,
-      bodyLimit({
-        maxSize: limit,
-        onError: (c) => {
-          metrics.outcomes.inc({ hook: name, outcome: 'too_large' });
-          return c.json(jsonError('PayloadTooLarge', `request body exceeds ${limit} bytes (BODY_LIMIT)`), 413);
-        },
-      }),
+      // A declared Content-Length (what Go's client sends) is checked as is: Node's parser holds the
+      // body to it. Hono's bodyLimit would touch the request stream even then, which costs the Node
+      // adapter its fast body path (about a third of a sync's time); it still guards chunked bodies.
+      async (c, next) => {
+        const declared = c.req.header('content-length');
+        if (declared === undefined || c.req.header('transfer-encoding') !== undefined) return streamedLimit(c, next);
+        return Number(declared) > limit ? tooLarge(c) : next();
+      },
       async (c) => {
         const end = metrics.duration.startTimer({ hook: name });
         const answer = (status: 200 | 400 | 422 | 500, body: string, outcome: string) => {

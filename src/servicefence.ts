@@ -5,7 +5,7 @@
 import { type ConditionJudgement, settleConditions } from './conditions.js';
 import { type LazyloadConfig, type ParsedConfig, parseConfigCached } from './config.js';
 import { type FenceSource, type Learned, hostsOfMetricStatus, metricStatusOf, sameHosts } from './dependency.js';
-import { encodeDomains, freshDomains, learnedNames, previousDomains, reachableHosts, withGracePeriod } from './domain.js';
+import { encodeDomains, freshDomains, learnedNames, previousDomains, reachable, withGracePeriod } from './domain.js';
 import { type FenceSpec, parseFenceSpec, secondsToNextExpiry } from './fence.js';
 import { type Issue, formatIssues } from './fields.js';
 import { type CompositeSyncResponse, type JsonObject, type KObject, isObject } from './metacontroller.js';
@@ -111,11 +111,11 @@ export function renderFence(plan: FencePlan, learned: Learned, now: Date): Compo
   });
 
   const judgements = [configValid(plan), dependencyCondition(learned), plan.selection.serviceFound].filter((c): c is ConditionJudgement => c !== undefined);
-  const status: JsonObject = {};
+  // Keys in bytewise order, as they are written out.
+  const status: JsonObject = { conditions: settleConditions(judgements, plan.previous.conditions, now) as unknown as JsonObject[] };
   if (domains.size > 0) status.domains = encodeDomains(domains) as unknown as JsonObject;
   const metricStatus = learned.kind === 'answered' ? metricStatusOf(learnedHosts) : stringMap(plan.previous.metricStatus);
   if (Object.keys(metricStatus).length > 0) status.metricStatus = metricStatus;
-  status.conditions = settleConditions(judgements, plan.previous.conditions, now) as unknown as JsonObject[];
 
   const children: KObject[] = [];
   if (plan.spec.enable && plan.selection.labels) {
@@ -126,12 +126,12 @@ export function renderFence(plan: FencePlan, learned: Learned, now: Date): Compo
         namespace: plan.namespace,
         rev: plan.rev,
         selector: plan.selection.labels,
-        hosts: egressHosts(plan.config, plan.namespace, reachableHosts(domains)),
+        hosts: egressHosts(plan.config, plan.namespace, reachable(domains)),
       }),
     );
   }
 
-  const response: CompositeSyncResponse = { status, children };
+  const response: CompositeSyncResponse = { children, status };
   const waits = [secondsToNextExpiry(plan.spec.hosts, now.getTime())];
   if (learned.kind !== 'unconfigured') waits.push(plan.config.prometheus.refreshSeconds);
   const resync = Math.min(...waits.filter((w): w is number => w !== undefined));

@@ -52,20 +52,28 @@ export function selectWorkload(
 /** The global sidecar's host when the fence needs it spelled out (DESIGN §5.3). */
 export function globalSidecarHost(config: LazyloadConfig, fenceNamespace: string): string | undefined {
   const gs = config.globalSidecar;
-  if (gs.mode === 'namespace') return `*/global-sidecar.${fenceNamespace}.svc.cluster.local`;
+  if (gs.mode === 'namespace') return `global-sidecar.${fenceNamespace}.svc.cluster.local`;
   // In cluster mode the controller namespace is visible anyway (`<controllerNamespace>/*`).
-  if (gs.mode === 'cluster' && gs.namespace !== config.controllerNamespace) return `*/global-sidecar.${gs.namespace}.svc.cluster.local`;
+  if (gs.mode === 'cluster' && gs.namespace !== config.controllerNamespace) return `global-sidecar.${gs.namespace}.svc.cluster.local`;
   return undefined;
 }
 
-/** `egress[0].hosts`: always-visible namespaces, stable hosts, the domains in use; de-duplicated, bytewise. */
-export function egressHosts(config: LazyloadConfig, fenceNamespace: string, domainHosts: string[]): string[] {
-  const hosts = new Set<string>([`${config.istioNamespace}/*`, `${config.controllerNamespace}/*`]);
-  for (const h of config.stableHost) hosts.add(h.endsWith('/*') ? h : `*/${h}`);
-  for (const h of domainHosts) hosts.add(h);
+const uniqueSorted = (items: string[]): string[] => sortBytewise(items).filter((h, i, sorted) => i === 0 || h !== sorted[i - 1]);
+
+/**
+ * `egress[0].hosts`: always-visible namespaces, stable hosts, the domains in use, the global
+ * sidecar; de-duplicated, in bytewise order. Hosts are sorted before they get their `*\/` prefix
+ * (the same order, and far cheaper than comparing freshly concatenated strings).
+ */
+export function egressHosts(config: LazyloadConfig, fenceNamespace: string, domains: { namespaces: string[]; hosts: string[] }): string[] {
+  const namespaces = [`${config.istioNamespace}/*`, `${config.controllerNamespace}/*`, ...domains.namespaces];
+  const hosts = [...domains.hosts];
+  for (const h of config.stableHost) (h.endsWith('/*') ? namespaces : hosts).push(h);
   const gs = globalSidecarHost(config, fenceNamespace);
-  if (gs) hosts.add(gs);
-  return sortBytewise(hosts);
+  if (gs) hosts.push(gs);
+  const out = [...uniqueSorted(hosts).map((h) => `*/${h}`), ...uniqueSorted(namespaces)];
+  // `*/` sorts before any namespace name; only a stable host spelled oddly could break that.
+  return out.every((h, i) => i === 0 || out[i - 1] < h) ? out : uniqueSorted(out);
 }
 
 export interface SidecarInput {
@@ -84,6 +92,6 @@ export function buildSidecar(s: SidecarInput): KObject {
     apiVersion: s.apiVersion,
     kind: 'Sidecar',
     metadata,
-    spec: { workloadSelector: { labels: { ...s.selector } }, egress: [{ hosts: s.hosts }] },
+    spec: { egress: [{ hosts: s.hosts }], workloadSelector: { labels: { ...s.selector } } },
   };
 }

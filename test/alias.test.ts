@@ -1,7 +1,7 @@
 // Domain aliases follow Go's regexp semantics so Slime configurations keep their meaning.
 import RE2 from 're2';
 import { describe, expect, it } from 'vitest';
-import { type AliasRule, compileAliases, expand, withAliases } from '../src/alias.js';
+import { compileAliases, expand, withAliases } from '../src/alias.js';
 import { Fields, type Issue } from '../src/fields.js';
 
 const SVC = '(?P<service>[^\\.]+)\\.(?P<namespace>[^\\.]+)\\.svc\\.cluster\\.local$';
@@ -78,18 +78,18 @@ describe('withAliases', () => {
 describe('compileAliases', () => {
   it('skips a rule with an invalid RE2 pattern alone and names it', () => {
     const { rules: r, issues } = rules({ pattern: '(a)\\1', templates: ['x'] }, { pattern: SVC, templates: ['$service'] });
-    expect(r).toHaveLength(1);
+    expect(r.rules).toHaveLength(1);
     expect(issues).toEqual([{ field: 'spec.domainAliases[0].pattern', message: 'not a valid RE2 pattern: invalid escape sequence: \\1' }]);
   });
 
   it('rejects a rule with no templates', () => {
     const { rules: r, issues } = rules({ pattern: SVC });
-    expect(r).toEqual([]);
+    expect(r.rules).toEqual([]);
     expect(issues).toEqual([{ field: 'spec.domainAliases[0].templates', message: 'must list at least one template' }]);
   });
 
   it('accepts Python-style and JS-style named groups', () => {
     const { rules: r } = rules({ pattern: '(?<svc>[^.]+)\\.(?P<ns>[^.]+)$', templates: ['$ns/$svc'] });
-    expect(withAliases('a.b', r as AliasRule[])).toEqual(['a.b', 'b/a']);
+    expect(withAliases('a.b', r)).toEqual(['a.b', 'b/a']);
   });
 });

@@ -76,6 +76,20 @@ describe('hook answers', () => {
     expect(json).toEqual({ error: 'PayloadTooLarge', message: 'request body exceeds 65536 bytes (BODY_LIMIT)' });
   });
 
+  it('rejects a chunked body (no Content-Length) over BODY_LIMIT with 413 too', async () => {
+    const chunk = new TextEncoder().encode('x'.repeat(16 * 1024));
+    let sent = 0;
+    const stream = new ReadableStream({
+      pull(controller) {
+        if (sent++ < 6) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const res = await fetch(`${server.url}/servicefence/sync`, { method: 'POST', body: stream, duplex: 'half' } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as Record<string, string>).error).toBe('PayloadTooLarge');
+  });
+
   it('answers an internal failure with 500 and an error id that is also logged', async () => {
     const { status, json } = await post('/servicefence/sync', JSON.stringify(syncRequest()), failingServer.url);
     expect(status).toBe(500);

@@ -1,0 +1,89 @@
+// Sync throughput over HTTP for a realistic request, against a floor measured in the same run: an
+// endpoint on the same stack that only parses the same body and returns an equally large JSON.
+
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { silentLogger } from '../src/log.js';
+import { startServer } from '../src/serve.js';
+import { load, median } from './load.js';
+
+const managedFields = (manager: string) =>
+  Array.from({ length: 3 }, (_, i) => ({
+    manager: `${manager}-${i}`,
+    operation: 'Update',
+    apiVersion: 'v1',
+    time: '2026-11-30T10:00:00Z',
+    fieldsType: 'FieldsV1',
+    fieldsV1: { 'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } }, 'f:spec': { 'f:enable': {}, 'f:host': { '.': {} } } },
+  }));
+
+/** A fence with 50 learned dependencies, managedFields, and the Sidecar it already has. */
+export function realisticRequest(): string {
+  const hosts = Array.from({ length: 50 }, (_, i) => `svc-${String(i).padStart(2, '0')}.ns-${i % 7}.svc.cluster.local`);
+  const metricStatus = Object.fromEntries(hosts.map((h) => [`{destination_service="${h}"}`, '1']));
+  const domains = Object.fromEntries(hosts.map((h) => [h, { hosts: [h], status: 'ACTIVE' }]));
+  const conditions = [{ type: 'ConfigValid', status: 'True', reason: 'Valid', message: 'spec is valid; settings from LazyloadConfig default', lastTransitionTime: '2026-11-30T10:00:00Z' }];
+  const meta = { name: 'productpage', namespace: 'shop', uid: '0d7f1f9e-0000-4000-8000-000000000001', resourceVersion: '918273', generation: 4, creationTimestamp: '2026-11-01T00:00:00Z', labels: { app: 'productpage' }, managedFields: managedFields('kubectl') };
+  const sidecarHosts = ['istio-system/*', 'mesh-operator/*', ...hosts.map((h) => `*/${h}`)].sort();
+  const sidecar = {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'Sidecar',
+    metadata: { name: 'productpage', namespace: 'shop', uid: '0d7f1f9e-0000-4000-8000-000000000002', resourceVersion: '918274', labels: { 'controller-uid': meta.uid }, annotations: { 'metacontroller.k8s.io/last-applied-configuration': JSON.stringify({ spec: { egress: [{ hosts: sidecarHosts }] } }) }, ownerReferences: [{ apiVersion: 'microservice.slime.io/v1alpha1', kind: 'ServiceFence', name: 'productpage', uid: meta.uid, controller: true, blockOwnerDeletion: true }], managedFields: managedFields('metacontroller') },
+    spec: { workloadSelector: { labels: { app: 'productpage' } }, egress: [{ hosts: sidecarHosts }] },
+  };
+  const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'productpage', namespace: 'shop', labels: { app: 'productpage' }, managedFields: managedFields('helm') }, spec: { selector: { app: 'productpage' }, ports: [{ name: 'http', port: 9080, targetPort: 9080, protocol: 'TCP' }] } };
+  const config = { apiVersion: 'microservice.slime.io/v1alpha1', kind: 'LazyloadConfig', metadata: { name: 'default' }, spec: { wormholePort: ['9080'], domainAliases: [{ pattern: '(?P<service>[^\\.]+)\\.(?P<namespace>[^\\.]+)\\.svc\\.cluster\\.local$', templates: ['$service.$namespace'] }] } };
+  return JSON.stringify({
+    controller: { apiVersion: 'metacontroller.k8s.io/v1alpha1', kind: 'CompositeController', metadata: { name: 'lazyload-servicefence' }, spec: { childResources: [{ apiVersion: 'networking.istio.io/v1', resource: 'sidecars' }] } },
+    parent: { apiVersion: 'microservice.slime.io/v1alpha1', kind: 'ServiceFence', metadata: meta, spec: { enable: true, workloadSelector: { fromService: true } }, status: { domains, metricStatus, conditions, observedGeneration: 4 } },
+    children: { 'Sidecar.networking.istio.io/v1': { 'shop/productpage': sidecar }, 'EnvoyFilter.networking.istio.io/v1alpha3': {} },
+    related: { 'Service.v1': { 'shop/productpage': service }, 'LazyloadConfig.microservice.slime.io/v1alpha1': { default: config } },
+    finalizing: false,
+  });
+}
+
+export async function benchSync(opts: { requests: number; concurrency: number; rounds: number }) {
+  const body = realisticRequest();
+  const hook = await startServer({ port: 0, host: '127.0.0.1', logger: silentLogger });
+  const sample = await (await fetch(`${hook.url}/servicefence/sync`, { method: 'POST', body })).text();
+
+  // The floor: same HTTP stack, parse the body, answer a JSON as large and as detailed as the sync's
+  // (the fence's status and the observed Sidecar's spec, padded to the same byte count).
+  const floorAnswer = (parsed: any) => {
+    const sidecar = Object.values<any>(parsed.children['Sidecar.networking.istio.io/v1'])[0];
+    const answer = { status: parsed.parent.status, children: [{ apiVersion: sidecar.apiVersion, kind: sidecar.kind, spec: sidecar.spec }], pad: '' };
+    answer.pad = 'x'.repeat(Math.max(0, sample.length - JSON.stringify(answer).length));
+    return answer;
+  };
+  const floorBytes = JSON.stringify(floorAnswer(JSON.parse(body))).length;
+  const floorApp = new Hono().post('/floor', async (c) => {
+    return c.body(JSON.stringify(floorAnswer(JSON.parse(await c.req.text()))), 200, { 'content-type': 'application/json' });
+  });
+  const floorServer = await new Promise<{ url: string; close: () => void }>((resolve) => {
+    const s = serve({ fetch: floorApp.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => resolve({ url: `http://127.0.0.1:${info.port}`, close: () => s.close() }));
+  });
+
+  const run = (url: string, path: string, requests: number) => load({ url, path, body, requests, concurrency: opts.concurrency });
+  await run(hook.url, '/servicefence/sync', 500); // warm-up: JIT, connection pools
+  await run(floorServer.url, '/floor', 500);
+  const sync = [];
+  const floor = [];
+  for (let r = 0; r < opts.rounds; r++) {
+    // Interleaved so that noise from the shared machine hits both alike.
+    sync.push(await run(hook.url, '/servicefence/sync', opts.requests));
+    floor.push(await run(floorServer.url, '/floor', opts.requests));
+  }
+  await hook.close();
+  floorServer.close();
+  const syncRate = median(sync.map((s) => s.perSecond));
+  const floorRate = median(floor.map((s) => s.perSecond));
+  return {
+    requestBytes: body.length,
+    responseBytes: sample.length,
+    floorBytes,
+    sync: { perSecond: syncRate, p50ms: median(sync.map((s) => s.p50ms)), p99ms: median(sync.map((s) => s.p99ms)) },
+    floor: { perSecond: floorRate, p50ms: median(floor.map((s) => s.p50ms)), p99ms: median(floor.map((s) => s.p99ms)) },
+    ratio: syncRate / floorRate,
+  };
+}

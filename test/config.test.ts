@@ -1,0 +1,76 @@
+// LazyloadConfig (DESIGN §3): defaults when absent, Slime spellings accepted, and every bad field
+// reported by path while the rest still applies.
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../src/config.js';
+
+describe('LazyloadConfig', () => {
+  it('applies the built-in defaults when there is no config', () => {
+    const { config, errors, warnings } = parseConfig(undefined);
+    expect(errors).toEqual([]);
+    expect(warnings).toEqual([]);
+    expect(config).toMatchObject({
+      istioNamespace: 'istio-system',
+      controllerNamespace: 'mesh-operator',
+      serviceLabel: 'app',
+      wormholePort: [],
+      globalSidecar: { mode: 'cluster', namespace: 'mesh-operator', namespaces: [], port: 80, probePort: 18181, replicas: 1 },
+      passthroughByDefault: false,
+      supportH2: false,
+      stableHost: [],
+      autoFence: false,
+      defaultFence: false,
+      prometheus: { refreshSeconds: 15, timeoutSeconds: 2, handlers: [] },
+    });
+  });
+
+  it('accepts the Slime spellings of the global-sidecar settings', () => {
+    const { config, errors } = parseConfig({ globalSidecarMode: 'no', clusterGsNamespace: 'gs', namespace: ['a', 'b'] });
+    expect(errors).toEqual([]);
+    expect(config.globalSidecar).toMatchObject({ mode: 'none', namespace: 'gs', namespaces: ['a', 'b'] });
+  });
+
+  it('lets the globalSidecar block win over the Slime spellings', () => {
+    const { config } = parseConfig({ globalSidecarMode: 'namespace', globalSidecar: { mode: 'cluster' } });
+    expect(config.globalSidecar.mode).toBe('cluster');
+  });
+
+  it('takes wormhole ports as strings or numbers, once each', () => {
+    expect(parseConfig({ wormholePort: ['9080', 80, '9080'] }).config.wormholePort).toEqual(['9080', '80']);
+  });
+
+  it('reports each wrong field by path and keeps its default, applying the rest', () => {
+    const { config, errors } = parseConfig({
+      serviceLabel: 5,
+      globalSidecar: { mode: 'sometimes', port: 'eighty' },
+      wormholePort: ['http'],
+      stableHost: ['ok.example.com', 7],
+      istioNamespace: 'istio',
+    });
+    expect(errors).toEqual([
+      { field: 'spec.serviceLabel', message: 'must be a string, got number 5' },
+      { field: 'spec.wormholePort[0]', message: 'must be a port number from 1 to 65535, got "http"' },
+      { field: 'spec.globalSidecar.mode', message: 'must be one of cluster, namespace, none (got "sometimes")' },
+      { field: 'spec.globalSidecar.port', message: 'must be a whole number from 1 to 65535, got string "eighty"' },
+      { field: 'spec.stableHost[1]', message: 'must be a non-empty string, got number 7' },
+    ]);
+    expect(config.serviceLabel).toBe('app');
+    expect(config.globalSidecar.mode).toBe('cluster');
+    expect(config.stableHost).toEqual(['ok.example.com']);
+    expect(config.istioNamespace).toBe('istio');
+  });
+
+  it('warns about unknown fields without failing', () => {
+    const { errors, warnings } = parseConfig({ fenceLabelKeyAlias: 'app', metricSourceType: 'prometheus' });
+    expect(errors).toEqual([]);
+    expect(warnings).toEqual([{ field: 'spec.fenceLabelKeyAlias', message: 'unknown field, ignored' }]);
+  });
+
+  it('reads Slime-style Prometheus handlers as a map and a window as a Prometheus duration', () => {
+    const { config, errors } = parseConfig({
+      metric: { prometheus: { window: '1h', handlers: { destination: { query: 'sum(x{source_app="$source_app"})', type: 'Group' } } } },
+    });
+    expect(errors).toEqual([]);
+    expect(config.prometheus).toMatchObject({ window: '1h', handlers: [{ name: 'destination', query: 'sum(x{source_app="$source_app"})' }] });
+    expect(parseConfig({ metric: { prometheus: { window: 'an hour' } } }).errors[0].field).toBe('spec.metric.prometheus.window');
+  });
+});
