@@ -136,21 +136,32 @@ function selectors(spec: Fields): LabelSelector[] {
   });
 }
 
+// Slime writes handlers as a map name → {query, type}; a list of {name, query} is accepted too.
+function handlers(p: Fields): PrometheusConfig['handlers'] {
+  const read = (name: string, h: Fields) => {
+    const query = h.string('query', '');
+    if (query === '') h.report('query', 'must be a non-empty PromQL query');
+    return { name, query };
+  };
+  const list = Array.isArray(p.obj.handlers)
+    ? p.items('handlers').map((h, i) => read(h.string('name', String(i)), h))
+    : Object.keys(p.child('handlers').obj).map((name) => read(name, p.child('handlers').child(name)));
+  return list.filter((h) => h.query !== '');
+}
+
 function prometheus(spec: Fields): PrometheusConfig {
   const p = spec.child('metric').child('prometheus');
-  const window = p.optionalString('window');
-  if (window !== undefined && (!PROM_DURATION.test(window) || window === '')) p.report('window', `must be a Prometheus duration such as 1h or 30m (got ${JSON.stringify(window)})`);
-  // Slime writes handlers as a map name → {query}; a list of {name, query} is accepted too.
-  const raw = p.obj.handlers;
-  const entries: [string, unknown][] = Array.isArray(raw) ? raw.map((h, i) => [isObject(h) && typeof h.name === 'string' ? h.name : String(i), h]) : isObject(raw) ? Object.entries(raw) : [];
-  if (raw !== undefined && raw !== null && !Array.isArray(raw) && !isObject(raw)) p.report('handlers', 'must be a map of name → {query}');
-  const handlers = entries.map(([name, h]) => ({ name, query: Fields.of(h, p.at('handlers') + `.${name}`, p.issues).string('query', '') }));
+  let window = p.optionalString('window');
+  if (window !== undefined && !PROM_DURATION.test(window)) {
+    p.report('window', `must be a Prometheus duration such as 1h or 30m (got ${JSON.stringify(window)})`);
+    window = undefined;
+  }
   return {
     query: p.optionalString('query'),
-    window: window !== undefined && PROM_DURATION.test(window) ? window : undefined,
+    window,
     refreshSeconds: p.integer('refreshSeconds', 15, 1, 86400),
     timeoutSeconds: p.integer('timeoutSeconds', 2, 1, 8),
-    handlers: handlers.filter((h) => h.query !== ''),
+    handlers: handlers(p),
   };
 }
 
