@@ -2,7 +2,7 @@
 // wrong type is reported with its path and replaced by its default, so one mistake never takes the
 // rest of the object down with it.
 
-import { isObject } from './metacontroller.js';
+import { describeValue, isObject } from './metacontroller.js';
 
 export interface Issue {
   /** Path of the offending field, e.g. `spec.domainAliases[1].pattern`. */
@@ -12,13 +12,6 @@ export interface Issue {
 
 export const fieldPath = (parent: string, key: string | number): string =>
   typeof key === 'number' ? `${parent}[${key}]` : /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? `${parent}.${key}` : `${parent}[${JSON.stringify(key)}]`;
-
-function typeName(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'an object';
-  return `${typeof v} ${JSON.stringify(v)}`;
-}
 
 /** A view of one object that collects issues about its fields under a path. */
 export class Fields {
@@ -30,7 +23,7 @@ export class Fields {
 
   static of(value: unknown, path: string, issues: Issue[]): Fields {
     if (value !== undefined && value !== null && !isObject(value)) {
-      issues.push({ field: path, message: `must be an object, got ${typeName(value)}` });
+      issues.push({ field: path, message: `must be an object, got ${describeValue(value)}` });
     }
     return new Fields(isObject(value) ? value : {}, path, issues);
   }
@@ -48,7 +41,7 @@ export class Fields {
   }
 
   private wrong(key: string, expected: string): void {
-    this.report(key, `must be ${expected}, got ${typeName(this.obj[key])}`);
+    this.report(key, `must be ${expected}, got ${describeValue(this.obj[key])}`);
   }
 
   string(key: string, fallback: string): string {
@@ -98,7 +91,7 @@ export class Fields {
     const out: string[] = [];
     this.list(key).forEach((item, i) => {
       if (typeof item === 'string' && item !== '') out.push(item);
-      else this.issues.push({ field: fieldPath(this.at(key), i), message: `must be a non-empty string, got ${typeName(item)}` });
+      else this.issues.push({ field: fieldPath(this.at(key), i), message: `must be a non-empty string, got ${describeValue(item)}` });
     });
     return out;
   }
@@ -114,7 +107,7 @@ export class Fields {
     }
     for (const [k, x] of Object.entries(v)) {
       if (typeof x === 'string') out[k] = x;
-      else this.issues.push({ field: fieldPath(this.at(key), k), message: `must be a string, got ${typeName(x)}` });
+      else this.issues.push({ field: fieldPath(this.at(key), k), message: `must be a string, got ${describeValue(x)}` });
     }
     return out;
   }

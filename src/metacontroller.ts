@@ -87,14 +87,15 @@ export const isObject = (v: unknown): v is Record<string, unknown> =>
 export const groupOf = (apiVersion: string): string =>
   apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
 
-function describe(v: unknown): string {
+/** What a JSON value is, for error messages: `null`, `an array`, `an object`, `number 5`. */
+export function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   return typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`;
 }
 
 function checkObject(v: unknown, where: string): KObject {
-  if (!isObject(v)) throw new InvalidRequest(`${where} must be a Kubernetes object, got ${describe(v)}`);
+  if (!isObject(v)) throw new InvalidRequest(`${where} must be a Kubernetes object, got ${describeValue(v)}`);
   if (typeof v.apiVersion !== 'string' || v.apiVersion === '') throw new InvalidRequest(`${where}.apiVersion must be a non-empty string`);
   if (typeof v.kind !== 'string' || v.kind === '') throw new InvalidRequest(`${where}.kind must be a non-empty string`);
   const meta = v.metadata;
@@ -127,11 +128,11 @@ function checkParent(body: Record<string, unknown>, expected: ParentKind): KObje
 function checkObjectMap(v: unknown, where: string): ObjectMap {
   // Hand-written requests omit maps or send null; Metacontroller itself always sends objects.
   if (v === undefined || v === null) return {};
-  if (!isObject(v)) throw new InvalidRequest(`${where} must be an object map, got ${describe(v)}`);
+  if (!isObject(v)) throw new InvalidRequest(`${where} must be an object map, got ${describeValue(v)}`);
   const out: ObjectMap = {};
   for (const [type, objects] of Object.entries(v)) {
     if (objects === null) continue;
-    if (!isObject(objects)) throw new InvalidRequest(`${where}["${type}"] must be an object, got ${describe(objects)}`);
+    if (!isObject(objects)) throw new InvalidRequest(`${where}["${type}"] must be an object, got ${describeValue(objects)}`);
     const checked: Record<string, KObject> = {};
     for (const [key, obj] of Object.entries(objects)) checked[key] = checkObject(obj, `${where}["${type}"]["${key}"]`);
     out[type] = checked;
@@ -140,7 +141,7 @@ function checkObjectMap(v: unknown, where: string): ObjectMap {
 }
 
 function checkBody(body: unknown): Record<string, unknown> {
-  if (!isObject(body)) throw new InvalidRequest(`request body must be a JSON object, got ${describe(body)}`);
+  if (!isObject(body)) throw new InvalidRequest(`request body must be a JSON object, got ${describeValue(body)}`);
   if (!('parent' in body)) throw new InvalidRequest('request has no "parent": not a Metacontroller hook request');
   return body;
 }
@@ -153,7 +154,7 @@ export function decodeCustomize(body: unknown, expected: ParentKind): CustomizeR
 export function decodeCompositeSync(body: unknown, expected: ParentKind): CompositeSyncRequest {
   const b = checkBody(body);
   if (b.finalizing !== undefined && b.finalizing !== null && typeof b.finalizing !== 'boolean') {
-    throw new InvalidRequest(`finalizing must be a boolean, got ${describe(b.finalizing)}`);
+    throw new InvalidRequest(`finalizing must be a boolean, got ${describeValue(b.finalizing)}`);
   }
   return {
     controller: isObject(b.controller) ? (b.controller as KObject) : undefined,

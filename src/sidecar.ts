@@ -1,6 +1,6 @@
 // The Istio Sidecar of one fenced workload: which pods it selects and which hosts they may reach.
 
-import { sortBytewise } from './canonical.js';
+import { compareBytes, sortBytewise } from './canonical.js';
 import type { ConditionJudgement } from './conditions.js';
 import type { LazyloadConfig } from './config.js';
 import type { FenceSpec } from './fence.js';
@@ -62,8 +62,8 @@ const uniqueSorted = (items: string[]): string[] => sortBytewise(items).filter((
 
 /**
  * `egress[0].hosts`: always-visible namespaces, stable hosts, the domains in use, the global
- * sidecar; de-duplicated, in bytewise order. Hosts are sorted before they get their `*\/` prefix
- * (the same order, and far cheaper than comparing freshly concatenated strings).
+ * sidecar; de-duplicated, in bytewise order. Hosts are sorted before they get their `*` + `/`
+ * prefix: the same order, and far cheaper than comparing freshly concatenated strings.
  */
 export function egressHosts(config: LazyloadConfig, fenceNamespace: string, domains: { namespaces: string[]; hosts: string[] }): string[] {
   const namespaces = [`${config.istioNamespace}/*`, `${config.controllerNamespace}/*`, ...domains.namespaces];
@@ -73,7 +73,7 @@ export function egressHosts(config: LazyloadConfig, fenceNamespace: string, doma
   if (gs) hosts.push(gs);
   const out = [...uniqueSorted(hosts).map((h) => `*/${h}`), ...uniqueSorted(namespaces)];
   // `*/` sorts before any namespace name; only a stable host spelled oddly could break that.
-  return out.every((h, i) => i === 0 || out[i - 1] < h) ? out : uniqueSorted(out);
+  return out.every((h, i) => i === 0 || compareBytes(out[i - 1], h) < 0) ? out : uniqueSorted(out);
 }
 
 export interface SidecarInput {
@@ -86,8 +86,7 @@ export interface SidecarInput {
 }
 
 export function buildSidecar(s: SidecarInput): KObject {
-  const metadata: KObject['metadata'] = { name: s.name, namespace: s.namespace };
-  if (s.rev) metadata.labels = { [REV_LABEL]: s.rev };
+  const metadata: KObject['metadata'] = s.rev ? { labels: { [REV_LABEL]: s.rev }, name: s.name, namespace: s.namespace } : { name: s.name, namespace: s.namespace };
   return {
     apiVersion: s.apiVersion,
     kind: 'Sidecar',
