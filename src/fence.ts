@@ -88,8 +88,8 @@ export function parseFenceSpec(specValue: unknown, issues: Issue[]): FenceSpec {
     }
     hosts.push(staticHost(key, hostMap.child(key)));
   }
-  spec.strings('namespaceSelector').forEach((ns, i) => {
-    if (ns.includes('/')) spec.report('namespaceSelector', `item ${i} must be a namespace name, got ${JSON.stringify(ns)}`);
+  spec.strings('namespaceSelector').forEach((ns) => {
+    if (ns.includes('/')) spec.report('namespaceSelector', `must list namespace names; ${JSON.stringify(ns)} is not one`);
     else namespaces.push(`${ns}/*`);
   });
   const labelSelector = spec.items('labelSelector').flatMap((item) => {
