@@ -1,7 +1,7 @@
 // The servicefence CompositeController hooks: gather what the core needs from the request and the
 // dependency sources, then let the core decide.
 
-import { FENCE_GROUP, FENCE_KIND, parseFenceSpec } from '../src/fence.js';
+import { FENCE_GROUP, FENCE_KIND, type ServiceFenceStatus, parseFenceSpec } from '../src/fence.js';
 import type { DependencySource } from '../src/dependency.js';
 import {
   type CompositeSyncResponse,
@@ -41,7 +41,7 @@ export function customize(body: unknown): CustomizeResponse {
   return { relatedResources: rules };
 }
 
-export async function sync(body: unknown, deps: SyncDeps): Promise<CompositeSyncResponse> {
+export async function sync(body: unknown, deps: SyncDeps): Promise<CompositeSyncResponse<ServiceFenceStatus>> {
   const req = decodeCompositeSync(body, FENCE);
   const name = req.parent.metadata.name;
   const plan = planFence({

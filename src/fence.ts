@@ -3,12 +3,44 @@
 
 import { Fields, type Issue } from './fields.js';
 import { sortBytewise } from './canonical.js';
+import type { Condition } from './conditions.js';
 import { isObject } from './metacontroller.js';
 
 export const FENCE_GROUP = 'microservice.slime.io';
 export const FENCE_KIND = 'ServiceFence';
 
 export type DomainState = 'ACTIVE' | 'EXPIREWAIT' | 'EXPIRE';
+
+// The ServiceFence as the API server stores it (metacontroller/crds/servicefence.yaml). Requests are
+// read through `parseFenceSpec`, which checks every field; these types say what we write and expect.
+
+/** protobuf JSON `{seconds, nanos}`; int64 seconds come as a string or a number. */
+export interface Timestamp {
+  seconds?: string | number;
+  nanos?: number;
+}
+
+export interface RecyclingStrategy {
+  stable?: Record<string, never>;
+  deadline?: { expire?: Timestamp };
+  auto?: { duration?: Timestamp };
+  RecentlyCalled?: Timestamp;
+}
+
+export interface ServiceFenceSpec {
+  enable?: boolean;
+  host?: Record<string, RecyclingStrategy | null>;
+  namespaceSelector?: string[];
+  labelSelector?: { selector: Record<string, string> }[];
+  workloadSelector?: { fromService?: boolean; labels?: Record<string, string> };
+}
+
+export interface ServiceFenceStatus {
+  domains?: Record<string, { hosts: string[]; status: DomainState }>;
+  /** `{destination_service="<host>"}` → "1": the learned dependencies. */
+  metricStatus?: Record<string, string>;
+  conditions: Condition[];
+}
 
 /** When a static host stops being ACTIVE, in unix seconds; undefined: never. */
 export interface StaticHost {

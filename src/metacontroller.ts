@@ -42,8 +42,8 @@ export interface CustomizeRequest<P extends KObject = KObject> {
 }
 
 /** Exactly the keys strict v2 decoding accepts for a CompositeController sync response. */
-export interface CompositeSyncResponse {
-  status: JsonObject;
+export interface CompositeSyncResponse<Status = JsonObject> {
+  status: Status;
   children: KObject[];
   resyncAfterSeconds?: number;
   finalized?: boolean;

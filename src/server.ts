@@ -8,7 +8,7 @@ import * as servicefence from '../hooks/servicefence.js';
 import { encodeCanonical } from './canonical.js';
 import { type DependencySource, noDependencySource } from './dependency.js';
 import { type Logger, silentLogger } from './log.js';
-import { InvalidRequest } from './metacontroller.js';
+import { InvalidRequest, isObject } from './metacontroller.js';
 import { type HookMetrics, createHookMetrics } from './metrics.js';
 
 export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
@@ -24,6 +24,12 @@ export interface AppDeps {
 }
 
 type Hook = (body: unknown) => unknown;
+
+/** `namespace/name` of the request's parent, for logs; undefined when there is none to name. */
+function parentOf(body: unknown): string | undefined {
+  const meta = isObject(body) && isObject(body.parent) ? body.parent.metadata : undefined;
+  return isObject(meta) && typeof meta.name === 'string' ? `${typeof meta.namespace === 'string' ? `${meta.namespace}/` : ''}${meta.name}` : undefined;
+}
 
 const jsonError = (error: string, message: string, extra: Record<string, unknown> = {}) => ({ error, message, ...extra });
 
@@ -52,12 +58,13 @@ export function createApp(deps: AppDeps = {}): Hono {
       },
       async (c) => {
         const end = metrics.duration.startTimer({ hook: name });
-        const answer = (status: 200 | 400 | 422 | 500, body: string, outcome: string) => {
-          end();
-          metrics.outcomes.inc({ hook: name, outcome });
-          return c.body(body, status, { 'content-type': 'application/json' });
-        };
         let body: unknown;
+        const answer = (status: 200 | 400 | 422 | 500, text: string, outcome: string) => {
+          const seconds = end();
+          metrics.outcomes.inc({ hook: name, outcome });
+          logger.debug('hook answered', { hook: name, parent: parentOf(body), status, ms: Math.round(seconds * 1e4) / 10 });
+          return c.body(text, status, { 'content-type': 'application/json' });
+        };
         try {
           body = JSON.parse(await c.req.text());
         } catch (e) {
@@ -68,12 +75,12 @@ export function createApp(deps: AppDeps = {}): Hono {
           return answer(200, encodeCanonical(result), 'ok');
         } catch (e) {
           if (e instanceof InvalidRequest) {
-            logger.warn('invalid hook request', { hook: name, message: e.message });
+            logger.warn('invalid hook request', { hook: name, parent: parentOf(body), message: e.message });
             return answer(422, JSON.stringify(jsonError('InvalidRequest', e.message)), 'invalid_request');
           }
           // Any non-200 makes Metacontroller abort this sync and apply nothing: no child is lost.
           const id = randomUUID();
-          logger.error('hook failed', { hook: name, errorId: id, error: (e as Error)?.stack ?? String(e) });
+          logger.error('hook failed', { hook: name, parent: parentOf(body), errorId: id, error: (e as Error)?.stack ?? String(e) });
           return answer(500, JSON.stringify(jsonError('InternalError', 'the hook failed; nothing was changed', { errorId: id })), 'error');
         }
       },

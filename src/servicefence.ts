@@ -6,9 +6,9 @@ import { type ConditionJudgement, settleConditions } from './conditions.js';
 import { type LazyloadConfig, type ParsedConfig, parseConfigCached } from './config.js';
 import { type FenceSource, type Learned, hostsOfMetricStatus, metricStatusOf, sameHosts } from './dependency.js';
 import { encodeDomains, freshDomains, learnedNames, previousDomains, reachable, withGracePeriod } from './domain.js';
-import { type FenceSpec, parseFenceSpec, secondsToNextExpiry } from './fence.js';
+import { type FenceSpec, type ServiceFenceStatus, parseFenceSpec, secondsToNextExpiry } from './fence.js';
 import { type Issue, formatIssues } from './fields.js';
-import { type CompositeSyncResponse, type JsonObject, type KObject, isObject } from './metacontroller.js';
+import { type CompositeSyncResponse, type KObject, isObject } from './metacontroller.js';
 import { REV_LABEL, type WorkloadSelection, buildSidecar, egressHosts, selectWorkload } from './sidecar.js';
 
 export interface FenceRequest {
@@ -91,7 +91,7 @@ function stringMap(v: unknown): Record<string, string> {
   return out;
 }
 
-export function renderFence(plan: FencePlan, learned: Learned, now: Date): CompositeSyncResponse {
+export function renderFence(plan: FencePlan, learned: Learned, now: Date): CompositeSyncResponse<ServiceFenceStatus> {
   const nowSeconds = Math.floor(now.getTime() / 1000);
   const previousLearned = hostsOfMetricStatus(plan.previous.metricStatus);
   const learnedHosts = learned.kind === 'answered' ? learned.hosts.map((h) => h.split(':')[0]) : previousLearned;
@@ -112,8 +112,8 @@ export function renderFence(plan: FencePlan, learned: Learned, now: Date): Compo
 
   const judgements = [configValid(plan), dependencyCondition(learned), plan.selection.serviceFound].filter((c): c is ConditionJudgement => c !== undefined);
   // Keys in bytewise order, as they are written out.
-  const status: JsonObject = { conditions: settleConditions(judgements, plan.previous.conditions, now) as unknown as JsonObject[] };
-  if (domains.size > 0) status.domains = encodeDomains(domains) as unknown as JsonObject;
+  const status: ServiceFenceStatus = { conditions: settleConditions(judgements, plan.previous.conditions, now) };
+  if (domains.size > 0) status.domains = encodeDomains(domains);
   const metricStatus = learned.kind === 'answered' ? metricStatusOf(learnedHosts) : stringMap(plan.previous.metricStatus);
   if (Object.keys(metricStatus).length > 0) status.metricStatus = metricStatus;
 
@@ -131,7 +131,7 @@ export function renderFence(plan: FencePlan, learned: Learned, now: Date): Compo
     );
   }
 
-  const response: CompositeSyncResponse = { children, status };
+  const response: CompositeSyncResponse<ServiceFenceStatus> = { children, status };
   const waits = [secondsToNextExpiry(plan.spec.hosts, now.getTime())];
   if (learned.kind !== 'unconfigured') waits.push(plan.config.prometheus.refreshSeconds);
   const resync = Math.min(...waits.filter((w): w is number => w !== undefined));

@@ -96,7 +96,7 @@ describe('hook answers', () => {
     expect(json.error).toBe('InternalError');
     expect(json.errorId).toMatch(/^[0-9a-f-]{36}$/);
     const logged = logs.map((l) => JSON.parse(l)).find((l) => l.errorId === json.errorId);
-    expect(logged).toMatchObject({ level: 'error', msg: 'hook failed', hook: 'servicefence/sync' });
+    expect(logged).toMatchObject({ level: 'error', msg: 'hook failed', hook: 'servicefence/sync', parent: 'default/productpage' });
     expect(logged.error).toContain('boom in a dependency source');
   });
 
