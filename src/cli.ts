@@ -34,6 +34,8 @@ Posts every fixture (YAML or JSON, see fixtures/README.md) found in the given fi
 Prints a diff for every mismatch; exits 1 if any fixture does not match.`,
 };
 
+const DRAIN_MS = 5_000;
+
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
@@ -52,10 +54,12 @@ async function serveCommand(): Promise<number> {
     logger,
     processMetrics: true,
   });
+  // Kubernetes sends SIGTERM while the pod is still an endpoint of the Service: keep answering a few
+  // seconds (unready) so Metacontroller's calls move to the other replica, then close.
   const stop = (signal: string) => {
-    logger.info('draining', { signal });
-    void running.close().then(() => process.exit(0));
-    setTimeout(() => process.exit(0), 10_000).unref();
+    logger.info('draining', { signal, graceSeconds: DRAIN_MS / 1000 });
+    void running.close(DRAIN_MS).then(() => process.exit(0));
+    setTimeout(() => process.exit(0), DRAIN_MS + 10_000).unref();
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

@@ -16,7 +16,8 @@ export const KEEP_ALIVE_TIMEOUT_MS = 95_000;
 export interface RunningServer {
   server: Server;
   url: string;
-  close(): Promise<void>;
+  /** Turn unready, keep answering for `graceMs` (endpoints take a moment to drop the pod), then close. */
+  close(graceMs?: number): Promise<void>;
 }
 
 export interface ServeOptions extends Omit<AppDeps, 'isReady' | 'metrics'> {
@@ -40,12 +41,14 @@ export function startServer(opts: ServeOptions): Promise<RunningServer> {
       resolve({
         server,
         url,
-        close: () =>
-          new Promise((done) => {
-            ready = false;
+        close: async (graceMs = 0) => {
+          ready = false;
+          if (graceMs > 0) await new Promise((r) => setTimeout(r, graceMs));
+          await new Promise<void>((done) => {
             server.close(() => done());
             server.closeIdleConnections();
-          }),
+          });
+        },
       });
     }) as Server;
     server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;

@@ -151,3 +151,16 @@ describe('operational endpoints', () => {
     for (const line of logs) expect(() => JSON.parse(line)).not.toThrow();
   });
 });
+
+describe('draining', () => {
+  it('turns unready but keeps answering during the grace period, then closes', async () => {
+    const s = await startServer({ port: 0, host: '127.0.0.1', logger: createLogger('error', () => {}) });
+    const closed = s.close(300);
+    const ready = await fetch(`${s.url}/readyz`);
+    expect(ready.status).toBe(503);
+    const sync = await fetch(`${s.url}/servicefence/sync`, { method: 'POST', body: JSON.stringify(syncRequest()) });
+    expect(sync.status).toBe(200);
+    await closed;
+    await expect(fetch(`${s.url}/healthz`)).rejects.toThrow();
+  });
+});
