@@ -11,7 +11,6 @@ import { type Obj, errorsOf, istioSchema, repoRoot } from './support/schemas.js'
 
 const fixturesDir = path.join(repoRoot, 'fixtures');
 const files = fixtureFiles([fixturesDir]);
-const sidecarSchema = istioSchema('istio-sidecar-crd.yaml', 'v1');
 
 describe('fixtures', () => {
   it('has at least 20 fixtures', () => {
@@ -29,9 +28,17 @@ describe('fixtures', () => {
     it('expects only schema-valid Sidecars', () => {
       const children: Obj[] = (fixture.expected.body as Obj)?.children ?? [];
       for (const sidecar of children.filter((c) => c.kind === 'Sidecar')) {
-        expect(errorsOf(sidecarSchema, sidecar), sidecar.metadata.name).toEqual([]);
+        const version = sidecar.apiVersion.split('/')[1];
+        expect(errorsOf(istioSchema('istio-sidecar-crd.yaml', version), sidecar), sidecar.metadata.name).toEqual([]);
       }
     });
+  });
+});
+
+describe('the Sidecar schema check', () => {
+  it('rejects a malformed Sidecar, so a fixture cannot pass it by accident', () => {
+    const bad = { apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', metadata: { name: 'x' }, spec: { egress: [{ hosts: '*/a' }] } };
+    expect(errorsOf(istioSchema('istio-sidecar-crd.yaml', 'v1'), bad)).toContain('/spec/egress/0/hosts must be array');
   });
 });
 

@@ -41,7 +41,12 @@ export function errorsOf(schema: Schema, value: unknown): string[] {
   return validate(value) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
 }
 
-/** The openAPIV3Schema of an Istio CRD kind at a version, from ../shared/schemas. */
+const istioCrds = new Map<string, Obj>();
+
+/** The openAPIV3Schema of an Istio CRD at a served version, from ../shared/schemas. */
 export function istioSchema(file: 'istio-sidecar-crd.yaml' | 'istio-envoyfilter-crd.yaml', version: string): Schema {
-  return crdSchema(docsOf(path.join(schemasDir, file))[0], version);
+  if (!istioCrds.has(file)) istioCrds.set(file, docsOf(path.join(schemasDir, file))[0]);
+  const crd = istioCrds.get(file)!;
+  if (!crd.spec.versions.some((v: Obj) => v.name === version && v.served)) throw new Error(`${file} does not serve ${version}`);
+  return crdSchema(crd, version);
 }
