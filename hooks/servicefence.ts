@@ -21,7 +21,7 @@ export interface SyncDeps {
 }
 
 const FENCE = { group: FENCE_GROUP, kind: FENCE_KIND };
-export const LAZYLOAD_CONFIG_RULE: RelatedResourceRule = { apiVersion: `${FENCE_GROUP}/v1alpha1`, resource: 'lazyloadconfigs', names: ['default'] };
+const LAZYLOAD_CONFIG_RULE: RelatedResourceRule = { apiVersion: `${FENCE_GROUP}/v1alpha1`, resource: 'lazyloadconfigs', names: ['default'] };
 
 /** Related objects: the fence's own Service, the label-selected Services (cluster-wide), the config. */
 export function customize(body: unknown): CustomizeResponse {

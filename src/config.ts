@@ -210,5 +210,3 @@ export function parseConfigCached(spec: unknown): ParsedConfig {
   recent.set(key, parsed);
   return parsed;
 }
-
-export const defaultConfig = (): LazyloadConfig => parseConfig(undefined).config;

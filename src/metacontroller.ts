@@ -176,7 +176,7 @@ export function objectsOfKind(map: ObjectMap, group: string, kind: string): KObj
   return found.sort((a, b) => compareBytes(keyOf(a), keyOf(b)));
 }
 
-export const keyOf = (o: KObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+const keyOf = (o: KObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
 /**
  * The apiVersion the controller declares for a child resource: Metacontroller deletes and
