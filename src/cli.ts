@@ -1,6 +1,8 @@
 // `lazyload <command>`: one executable for the hook server and the tools around it.
 
 import { parseArgs } from 'node:util';
+import client from 'prom-client';
+import { connectPrometheus } from './prometheus/index.js';
 import { FixtureError, fixtureFiles, loadFixture, replay } from './replay.js';
 import { createLogger, parseLevel } from './log.js';
 import { DEFAULT_BODY_LIMIT } from './server.js';
@@ -46,8 +48,13 @@ function positiveInt(name: string, value: string | undefined, fallback: number):
 async function serveCommand(): Promise<number> {
   const env = process.env;
   const logger = createLogger(parseLevel(env.LOG_LEVEL));
-  if (env.PROMETHEUS_URL) logger.warn('PROMETHEUS_URL is set, but this version does not learn from Prometheus yet');
+  const registry = new client.Registry();
+  const prometheus = env.PROMETHEUS_URL ? connectPrometheus(env.PROMETHEUS_URL, registry, logger) : undefined;
+  if (prometheus) logger.info('learning dependencies from Prometheus', { address: prometheus.address });
+  else logger.info('PROMETHEUS_URL is unset: dependencies are not learned; fences keep their status.metricStatus');
   const running = await startServer({
+    registry,
+    dependencies: prometheus?.source,
     port: positiveInt('PORT', env.PORT, 8080),
     host: env.HOST || '0.0.0.0',
     bodyLimit: positiveInt('BODY_LIMIT', env.BODY_LIMIT, DEFAULT_BODY_LIMIT),
@@ -58,7 +65,10 @@ async function serveCommand(): Promise<number> {
   // seconds (unready) so Metacontroller's calls move to the other replica, then close.
   const stop = (signal: string) => {
     logger.info('draining', { signal, graceSeconds: DRAIN_MS / 1000 });
-    void running.close(DRAIN_MS).then(() => process.exit(0));
+    void running
+      .close(DRAIN_MS)
+      .then(() => prometheus?.close())
+      .then(() => process.exit(0));
     setTimeout(() => process.exit(0), DRAIN_MS + 10_000).unref();
   };
   process.once('SIGTERM', () => stop('SIGTERM'));

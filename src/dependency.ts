@@ -31,6 +31,9 @@ export const noDependencySource: DependencySource = {
   learn: async () => ({ kind: 'unconfigured' }),
 };
 
+/** A host without its `:port` (an IPv6 literal is left whole; the host rules drop it anyway). */
+export const stripPort = (host: string): string => (host.startsWith('[') ? host : host.split(':')[0]);
+
 /**
  * The host a metricStatus key names: Prometheus label-set strings whose only label is
  * `destination_service` or `request_host` (Slime's rule), without its port.
@@ -39,7 +42,7 @@ export function hostOfMetricKey(key: string): string | undefined {
   if (known.has(key)) return known.get(key);
   // Slime: trim "{}" from both ends, require the label name first and exactly two quotes.
   const m = METRIC_KEY.exec(key);
-  const host = m ? m[1].split(':')[0] : undefined;
+  const host = m ? stripPort(m[1]) : undefined;
   if (known.size >= 100_000) known.clear();
   known.set(key, host);
   return host;

@@ -27,3 +27,34 @@ export function createHookMetrics(registry = new client.Registry()): HookMetrics
     }),
   };
 }
+
+export interface PrometheusMetrics {
+  queries: client.Counter<'mode' | 'outcome'>;
+  duration: client.Histogram<'mode'>;
+  cacheHits: client.Counter<'mode'>;
+}
+
+/** How the dependency source uses Prometheus: what it sends, how long it waits, what it saves. */
+export function createPrometheusMetrics(registry: client.Registry): PrometheusMetrics {
+  return {
+    queries: new client.Counter({
+      name: 'lazyload_prometheus_queries_total',
+      help: 'Queries sent to Prometheus, by mode (batched, handler) and outcome (ok or the failure reason).',
+      labelNames: ['mode', 'outcome'],
+      registers: [registry],
+    }),
+    duration: new client.Histogram({
+      name: 'lazyload_prometheus_query_duration_seconds',
+      help: 'Time from sending a query to Prometheus to its decoded answer (or failure), by mode.',
+      labelNames: ['mode'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8],
+      registers: [registry],
+    }),
+    cacheHits: new client.Counter({
+      name: 'lazyload_prometheus_cache_hits_total',
+      help: 'Syncs served from a cached or in-flight Prometheus answer instead of a new query, by mode.',
+      labelNames: ['mode'],
+      registers: [registry],
+    }),
+  };
+}

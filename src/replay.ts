@@ -5,6 +5,8 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { load } from 'js-yaml';
 import { isObject } from './metacontroller.js';
+import { type RecordedAnswer, parseRecordedAnswers, recordedClient } from './prometheus/recorded.js';
+import { PrometheusSource } from './prometheus/source.js';
 import { createApp } from './server.js';
 
 /** The clock of a fixture that names none: fixed, so replays never depend on the day. */
@@ -18,6 +20,8 @@ export interface Fixture {
   /** The request body: an object, or a raw string for malformed input. */
   body: string;
   expected: { status: number; body: unknown };
+  /** Recorded Prometheus answers: the hook server learns from them as from a live Prometheus. */
+  prometheus?: RecordedAnswer[];
 }
 
 export class FixtureError extends Error {}
@@ -55,6 +59,8 @@ export function loadFixture(file: string): Fixture {
   const response = isObject(doc.response) ? doc.response : fail('"response" must be a mapping with "body"');
   const now = new Date(String(doc.now ?? DEFAULT_FIXTURE_TIME));
   if (Number.isNaN(now.getTime())) fail(`"now" is not a timestamp: ${String(doc.now)}`);
+  const prometheus = doc.prometheus === undefined ? undefined : parseRecordedAnswers(doc.prometheus);
+  if (typeof prometheus === 'string') fail(prometheus);
   return {
     file,
     description: typeof doc.description === 'string' ? doc.description.trim() : '',
@@ -62,6 +68,7 @@ export function loadFixture(file: string): Fixture {
     now,
     body: typeof doc.rawRequest === 'string' ? doc.rawRequest : JSON.stringify(doc.request),
     expected: { status: typeof response.status === 'number' ? response.status : 200, body: response.body },
+    prometheus: prometheus as RecordedAnswer[] | undefined,
   };
 }
 
@@ -92,7 +99,9 @@ export interface ReplayResult {
 }
 
 export async function replay(fixture: Fixture): Promise<ReplayResult> {
-  const app = createApp({ now: () => fixture.now });
+  const prometheus = fixture.prometheus && recordedClient(fixture.prometheus);
+  const dependencies = prometheus && new PrometheusSource({ client: prometheus });
+  const app = createApp({ now: () => fixture.now, dependencies });
   const res = await app.request(fixture.hook, { method: 'POST', body: fixture.body, headers: { 'content-type': 'application/json' } });
   const text = await res.text();
   let body: unknown = text;
@@ -103,5 +112,6 @@ export async function replay(fixture: Fixture): Promise<ReplayResult> {
   }
   const differences = jsonDiff(fixture.expected.body, body);
   if (res.status !== fixture.expected.status) differences.unshift(`HTTP status: expected ${fixture.expected.status}, got ${res.status}`);
+  for (const q of prometheus?.unanswered ?? []) differences.unshift(`Prometheus: the hook sent a query the fixture has no answer for: ${q}`);
   return { fixture, status: res.status, body, differences };
 }

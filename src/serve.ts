@@ -26,11 +26,13 @@ export interface ServeOptions extends Omit<AppDeps, 'isReady' | 'metrics'> {
   logger: Logger;
   /** Also export Node process metrics (the real server does; tests need not). */
   processMetrics?: boolean;
+  /** Where /metrics reads from; the dependency source registers its metrics here too. */
+  registry?: client.Registry;
 }
 
 export function startServer(opts: ServeOptions): Promise<RunningServer> {
   let ready = false;
-  const registry = new client.Registry();
+  const registry = opts.registry ?? new client.Registry();
   if (opts.processMetrics) client.collectDefaultMetrics({ register: registry });
   const app = createApp({ ...opts, metrics: createHookMetrics(registry), isReady: () => ready });
   return new Promise((resolve, reject) => {

@@ -94,7 +94,7 @@ function stringMap(v: unknown): Record<string, string> {
 export function renderFence(plan: FencePlan, learned: Learned, now: Date): CompositeSyncResponse<ServiceFenceStatus> {
   const nowSeconds = Math.floor(now.getTime() / 1000);
   const previousLearned = hostsOfMetricStatus(plan.previous.metricStatus);
-  const learnedHosts = learned.kind === 'answered' ? learned.hosts.map((h) => h.split(':')[0]) : previousLearned;
+  const learnedHosts = learned.kind === 'answered' ? learned.hosts : previousLearned;
   const fresh = freshDomains({
     staticHosts: plan.spec.hosts,
     namespaces: plan.spec.namespaces,

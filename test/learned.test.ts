@@ -23,7 +23,7 @@ const state = (s: Status) => Object.fromEntries(Object.entries<any>(s.domains ??
 
 describe('learned dependencies', () => {
   it('replace metricStatus with exactly the answered set, presence only', () => {
-    const { status } = sync({ metricStatus: { [key(A)]: '12' } }, answered(B, 'c.default.svc.cluster.local:9080'));
+    const { status } = sync({ metricStatus: { [key(A)]: '12' } }, answered(B, C));
     expect(status.metricStatus).toEqual({ [key(B)]: '1', [key(C)]: '1' });
     expect(state(status)).toEqual({ [B]: 'ACTIVE', [C]: 'ACTIVE' });
   });

@@ -1,0 +1,31 @@
+// Answers kept for one refresh interval. The promise is stored as the query starts, so every sync
+// that arrives while it is in flight shares it (single flight) instead of sending its own.
+
+export interface Cached<T> {
+  value: Promise<T>;
+  hit: boolean;
+}
+
+export class RefreshCache<T> {
+  private readonly entries = new Map<string, { until: number; value: Promise<T> }>();
+  private sweepAt = 1_024;
+
+  /** `clock` is monotonic milliseconds (performance.now in the server, a counter in tests). */
+  constructor(private readonly clock: () => number) {}
+
+  get(key: string, ttlMs: number, load: () => Promise<T>): Cached<T> {
+    const now = this.clock();
+    const entry = this.entries.get(key);
+    if (entry && now < entry.until) return { value: entry.value, hit: true };
+    const value = load();
+    this.entries.set(key, { until: now + ttlMs, value });
+    if (this.entries.size >= this.sweepAt) this.sweep(now);
+    return { value, hit: false };
+  }
+
+  // Per-fence entries of fences that were deleted would otherwise stay forever.
+  private sweep(now: number): void {
+    for (const [key, e] of this.entries) if (e.until <= now) this.entries.delete(key);
+    this.sweepAt = Math.max(1_024, this.entries.size * 2);
+  }
+}
