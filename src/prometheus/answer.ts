@@ -34,6 +34,9 @@ const excerpt = (text: string): string => {
   return line.length > 200 ? `${line.slice(0, 197)}...` : line;
 };
 
+// Go's float formatting, which Number() does not read.
+const SPECIAL: Record<string, number> = { '+Inf': Infinity, '-Inf': -Infinity };
+
 function sample(item: unknown): Series | undefined {
   if (!isObject(item) || !isObject(item.metric) || !Array.isArray(item.value) || item.value.length !== 2) return undefined;
   const [, text] = item.value;
@@ -43,8 +46,7 @@ function sample(item: unknown): Series | undefined {
     if (typeof v !== 'string') return undefined;
     labels[k] = v;
   }
-  // Prometheus writes +Inf, -Inf and NaN as such; Number() reads the first two, NaN stays NaN.
-  return { labels, value: Number(text) };
+  return { labels, value: SPECIAL[text] ?? Number(text) };
 }
 
 export function decodeAnswer({ status, body }: HttpAnswer): Answer {

@@ -68,7 +68,7 @@ export class PrometheusSource implements DependencySource {
     if (isFailure(index)) return index;
     // An empty answer is what a fresh Prometheus, a wrong path or a renamed metric give; taking it
     // as "nobody calls anything" would start expiring every learned dependency in the mesh.
-    if (index.series === 0) return failure('NoSeries', 'the batched query returned no series (a new Prometheus, or no telemetry yet)');
+    if (index.series === 0) return failure('NoSeries', 'batched query: no series at all (a new Prometheus, or no telemetry yet)');
     return sliceOf(index, source);
   }
 

@@ -124,6 +124,8 @@ export async function startPrometheus(opts: PrometheusOptions = {}): Promise<Run
 export interface Sample {
   labels: Record<string, string>;
   value: number;
+  /** Added to `value` at every scrape: a workload that keeps calling. */
+  perScrape?: number;
 }
 
 export interface FakeExporter {
@@ -147,7 +149,10 @@ export async function startExporter(): Promise<FakeExporter> {
     let body = '';
     for (const [name, samples] of metrics) {
       body += `# TYPE ${name} counter\n`;
-      for (const s of samples) body += `${name}{${labelText(s.labels)}} ${s.value}\n`;
+      for (const s of samples) {
+        s.value += s.perScrape ?? 0;
+        body += `${name}{${labelText(s.labels)}} ${s.value}\n`;
+      }
     }
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(body);
   });
