@@ -151,7 +151,7 @@ function handlers(p: Fields): PrometheusConfig['handlers'] {
 
 function prometheus(spec: Fields): PrometheusConfig {
   const p = spec.child('metric').child('prometheus');
-  let window = p.optionalString('window');
+  let window = p.optionalString('window') || undefined;
   if (window !== undefined && !PROM_DURATION.test(window)) {
     p.report('window', `must be a Prometheus duration such as 1h or 30m (got ${JSON.stringify(window)})`);
     window = undefined;

@@ -72,5 +72,6 @@ describe('LazyloadConfig', () => {
     expect(errors).toEqual([]);
     expect(config.prometheus).toMatchObject({ window: '1h', handlers: [{ name: 'destination', query: 'sum(x{source_app="$source_app"})' }] });
     expect(parseConfig({ metric: { prometheus: { window: 'an hour' } } }).errors[0].field).toBe('spec.metric.prometheus.window');
+    expect(parseConfig({ metric: { prometheus: { window: '' } } }).config.prometheus.window).toBeUndefined();
   });
 });
