@@ -3,9 +3,10 @@
 
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
+import type { Hono } from 'hono';
 import { load } from 'js-yaml';
 import { isObject } from './metacontroller.js';
-import { type RecordedAnswer, parseRecordedAnswers, recordedClient } from './prometheus/recorded.js';
+import { type RecordedAnswer, type RecordedClient, parseRecordedAnswers, recordedClient } from './prometheus/recorded.js';
 import { PrometheusSource } from './prometheus/source.js';
 import { createApp } from './server.js';
 
@@ -98,10 +99,15 @@ export interface ReplayResult {
   differences: string[];
 }
 
-export async function replay(fixture: Fixture): Promise<ReplayResult> {
+/** The hook app a fixture runs against: its clock, and its recorded Prometheus when it has one. */
+export function fixtureApp(fixture: Fixture): { app: Hono; prometheus?: RecordedClient } {
   const prometheus = fixture.prometheus && recordedClient(fixture.prometheus);
   const dependencies = prometheus && new PrometheusSource({ client: prometheus });
-  const app = createApp({ now: () => fixture.now, dependencies });
+  return { app: createApp({ now: () => fixture.now, dependencies }), prometheus };
+}
+
+export async function replay(fixture: Fixture): Promise<ReplayResult> {
+  const { app, prometheus } = fixtureApp(fixture);
   const res = await app.request(fixture.hook, { method: 'POST', body: fixture.body, headers: { 'content-type': 'application/json' } });
   const text = await res.text();
   let body: unknown = text;

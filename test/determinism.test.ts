@@ -3,8 +3,7 @@
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fixtureFiles, loadFixture } from '../src/replay.js';
-import { createApp } from '../src/server.js';
+import { fixtureApp, fixtureFiles, loadFixture } from '../src/replay.js';
 import { repoRoot } from './support/schemas.js';
 
 // Fixtures with a JSON request and a 200 answer: realistic requests covering every rule.
@@ -45,7 +44,7 @@ describe('deterministic output', () => {
   it('answers byte-identical JSON for any order of keys and map entries in the request', async () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...fixtures), fc.integer(), async (fixture, seed) => {
-        const app = createApp({ now: () => fixture.now });
+        const { app } = fixtureApp(fixture);
         const post = async (body: string) => (await app.request(fixture.hook, { method: 'POST', body })).text();
         const original = await post(fixture.body);
         const shuffled = await post(JSON.stringify(shuffleKeys(JSON.parse(fixture.body), prng(seed))));
@@ -57,7 +56,7 @@ describe('deterministic output', () => {
 
   it('answers the same bytes to the same request twice', async () => {
     for (const fixture of fixtures) {
-      const app = createApp({ now: () => fixture.now });
+      const { app } = fixtureApp(fixture);
       const post = async () => (await app.request(fixture.hook, { method: 'POST', body: fixture.body })).text();
       expect(await post()).toBe(await post());
     }
