@@ -4,6 +4,7 @@
 
 import { sortBytewise } from './canonical.js';
 import type { LazyloadConfig } from './config.js';
+import { isValidHost } from './fence.js';
 import { isObject } from './metacontroller.js';
 
 /** Who a fence's workload is, as dependency sources key their data. */
@@ -52,15 +53,21 @@ const METRIC_KEY = /^[{}]*(?:destination_service|request_host)[^"]*"([^"]*)"[^"]
 // Every sync of a fence reads the same keys again.
 const known = new Map<string, string | undefined>();
 
-/** The learned hosts recorded in a `status.metricStatus` (values are ignored, as in Slime). */
+/**
+ * The hosts that can be dependencies, sorted: the host rules leave out the global sidecar and Istio's
+ * `unknown`, so a flapping `unknown` series neither counts as a change nor lands in metricStatus.
+ */
+export const dependenciesAmong = (hosts: Iterable<string>): string[] => sortBytewise(new Set([...hosts].filter(isValidHost)));
+
+/** The learned dependencies recorded in a `status.metricStatus` (values are ignored, as in Slime). */
 export function hostsOfMetricStatus(metricStatus: unknown): string[] {
   if (!isObject(metricStatus)) return [];
-  const hosts = new Set<string>();
+  const hosts: string[] = [];
   for (const key of Object.keys(metricStatus)) {
     const h = hostOfMetricKey(key);
-    if (h !== undefined && h !== '') hosts.add(h);
+    if (h !== undefined) hosts.push(h);
   }
-  return sortBytewise(hosts);
+  return dependenciesAmong(hosts);
 }
 
 /** metricStatus for a learned set: presence only, so the status does not churn with counts. */

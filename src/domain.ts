@@ -20,7 +20,7 @@ export interface DomainSources {
   namespaces: string[];
   /** `<name>.<ns>.svc.cluster.local` of the label-selected Services. */
   selectedHosts: string[];
-  /** Hosts the workload was seen calling (already stripped of ports). */
+  /** Dependencies the workload was seen calling (ports stripped, host rules applied). */
   learnedHosts: string[];
   aliases: AliasRules;
   nowSeconds: number;
@@ -38,14 +38,14 @@ export function freshDomains(s: DomainSources): Domains {
   for (const h of s.staticHosts) addHost(domains, h.host, stateAt(h, s.nowSeconds), s.aliases);
   for (const ns of s.namespaces) if (!domains.has(ns)) domains.set(ns, { hosts: [], status: 'ACTIVE' });
   for (const h of s.selectedHosts) if (isValidHost(h)) addHost(domains, h, 'ACTIVE', s.aliases);
-  for (const h of s.learnedHosts) if (isValidHost(h)) addHost(domains, h, 'ACTIVE', s.aliases);
+  for (const h of s.learnedHosts) addHost(domains, h, 'ACTIVE', s.aliases);
   return domains;
 }
 
 /** The names (hosts and their aliases) a set of learned hosts contributes. */
 export function learnedNames(hosts: string[], aliases: AliasRules): Set<string> {
   const names = new Set<string>();
-  for (const h of hosts) if (isValidHost(h)) for (const name of withAliases(h, aliases)) names.add(name);
+  for (const h of hosts) for (const name of withAliases(h, aliases)) names.add(name);
   return names;
 }
 

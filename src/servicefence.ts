@@ -4,7 +4,7 @@
 
 import { type ConditionJudgement, settleConditions } from './conditions.js';
 import { type LazyloadConfig, type ParsedConfig, parseConfigCached } from './config.js';
-import { type FenceSource, type Learned, hostsOfMetricStatus, metricStatusOf, sameHosts } from './dependency.js';
+import { type FenceSource, type Learned, dependenciesAmong, hostsOfMetricStatus, metricStatusOf, sameHosts } from './dependency.js';
 import { encodeDomains, freshDomains, learnedNames, previousDomains, reachable, withGracePeriod } from './domain.js';
 import { type FenceSpec, type ServiceFenceStatus, parseFenceSpec, secondsToNextExpiry } from './fence.js';
 import { type Issue, formatIssues } from './fields.js';
@@ -94,7 +94,7 @@ function stringMap(v: unknown): Record<string, string> {
 export function renderFence(plan: FencePlan, learned: Learned, now: Date): CompositeSyncResponse<ServiceFenceStatus> {
   const nowSeconds = Math.floor(now.getTime() / 1000);
   const previousLearned = hostsOfMetricStatus(plan.previous.metricStatus);
-  const learnedHosts = learned.kind === 'answered' ? learned.hosts : previousLearned;
+  const learnedHosts = learned.kind === 'answered' ? dependenciesAmong(learned.hosts) : previousLearned;
   const fresh = freshDomains({
     staticHosts: plan.spec.hosts,
     namespaces: plan.spec.namespaces,

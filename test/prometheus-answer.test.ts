@@ -73,6 +73,25 @@ describe('the batched answer, sliced per fence', () => {
     expect(indexBatch(decodeAnswer(vector([row({ destination_service: 'a' })])))).toMatchObject({ ok: false, reason: 'BadResponse' });
   });
 
+  it("refuses a query that grouped Istio's labels away, even beside the forwarder's series", () => {
+    const fwd = row({ source_namespace: 'default', source_fence: 'web-fence', destination_service: 'd' });
+    expect(indexBatch(decodeAnswer(vector([row({ destination_service: 'a' }), fwd])))).toEqual({
+      ok: false,
+      reason: 'BadResponse',
+      message: '1 series lack the labels read: source_workload_namespace and source_app (or source_namespace and source_fence) with destination_service (or request_host)',
+    });
+  });
+
+  it('tolerates a few rows without some label beside well-formed ones', () => {
+    const index = indexBatch(decodeAnswer(vector([istio('default', 'web', 'a'), row({ source_app: 'web', destination_service: 'b' })])));
+    expect(sliceOf(index as any, web)).toEqual(new Set(['a']));
+  });
+
+  it('accepts an answer holding only forwarder series (a mesh without Istio telemetry)', () => {
+    const fwd = row({ source_namespace: 'default', source_fence: 'web-fence', destination_service: 'd' });
+    expect(sliceOf(indexBatch(decodeAnswer(vector([fwd]))) as any, web)).toEqual(new Set(['d']));
+  });
+
   it('passes a failed answer through unchanged', () => {
     const failed = { ok: false as const, reason: 'Timeout' as const, message: 'no answer within 2 s' };
     expect(indexBatch(failed)).toBe(failed);

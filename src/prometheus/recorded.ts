@@ -32,7 +32,7 @@ export function recordedClient(answers: RecordedAnswer[]): RecordedClient {
   return {
     unanswered,
     async query(promql: string, timeoutMs: number): Promise<HttpAnswer> {
-      const a = answers.find((r) => r.query.trim() === promql.trim());
+      const a = answers.find((r) => r.query === promql);
       if (!a) {
         unanswered.push(promql);
         throw new TransportError('Unreachable', 'no recorded answer for this query');

@@ -3,7 +3,7 @@
 
 import { stripPort } from '../dependency.js';
 import type { FenceSource } from '../dependency.js';
-import { type Answer, type Failure, type Series, failure } from './answer.js';
+import { type Answer, type Failure, failure } from './answer.js';
 import { FORWARDER_LABELS, HOST_LABELS, ISTIO_LABELS } from './promql.js';
 
 /** The host a series names, without its port; undefined when it names none. */
@@ -16,7 +16,7 @@ export function hostOf(labels: Record<string, string>): string | undefined {
 }
 
 /** Only a positive count is a call: `increase` over a quiet window answers 0. */
-const called = (s: Series): boolean => s.value > 0;
+const called = (value: number): boolean => value > 0;
 
 /** Hosts the batched answer holds, by `namespace\0app` (Istio) and `namespace\0fence` (forwarder). */
 export interface BatchIndex {
@@ -34,25 +34,31 @@ function add(index: Map<string, Set<string>>, key: string, host: string): void {
   else index.set(key, new Set([host]));
 }
 
-/** Series that all lack the labels we read mean a query we misread: never take that as "no calls". */
-const unlabelled = (series: number, needs: string): Failure => failure('BadResponse', `none of the ${series} series carries ${needs}`);
+/** Series without the labels we read mean a query we misread: never take that as "no calls". */
+const unlabelled = (series: number, needs: string): Failure => failure('BadResponse', `${series} series lack the labels read: ${needs}`);
 
 export function indexBatch(answer: Answer): BatchIndex | Failure {
   if (!answer.ok) return answer;
   const index: BatchIndex = { byApp: new Map(), byFence: new Map(), series: answer.series.length };
-  let usable = 0;
-  for (const s of answer.series) {
-    const host = hostOf(s.labels);
-    const ns = s.labels[ISTIO_LABELS.namespace] ?? s.labels[FORWARDER_LABELS.namespace];
-    const app = s.labels[ISTIO_LABELS.app];
-    const fence = s.labels[FORWARDER_LABELS.fence];
-    if (host === undefined || ns === undefined || (app === undefined && fence === undefined)) continue;
-    usable++;
-    if (!called(s)) continue;
-    if (app !== undefined) add(index.byApp, keyOf(ns, app), host);
-    else add(index.byFence, keyOf(ns, fence!), host);
+  let istio = 0;
+  let forwarder = 0;
+  for (const { labels, value } of answer.series) {
+    const host = hostOf(labels);
+    const [ns, app] = [labels[ISTIO_LABELS.namespace], labels[ISTIO_LABELS.app]];
+    const [fns, fence] = [labels[FORWARDER_LABELS.namespace], labels[FORWARDER_LABELS.fence]];
+    if (host !== undefined && ns !== undefined && app !== undefined) {
+      istio++;
+      if (called(value)) add(index.byApp, keyOf(ns, app), host);
+    } else if (host !== undefined && fns !== undefined && fence !== undefined) {
+      forwarder++;
+      if (called(value)) add(index.byFence, keyOf(fns, fence), host);
+    }
   }
-  if (index.series > 0 && usable === 0) return unlabelled(index.series, 'a source namespace, a source app or fence, and destination_service or request_host');
+  // A few rows without some label are normal (Prometheus omits empty labels). But when no row has
+  // Istio's shape while some row has no shape at all, the query is not what we read (a custom query
+  // that groups the labels away): taking that as "no Istio calls" would expire every fence's set.
+  const unusable = index.series - istio - forwarder;
+  if (istio === 0 && unusable > 0) return unlabelled(unusable, 'source_workload_namespace and source_app (or source_namespace and source_fence) with destination_service (or request_host)');
   return index;
 }
 
@@ -72,9 +78,9 @@ export function hostsOf(answer: Answer): Set<string> | Failure {
     const host = hostOf(s.labels);
     if (host === undefined) continue;
     usable++;
-    if (called(s)) hosts.add(host);
+    if (called(s.value)) hosts.add(host);
   }
   // No series at all is judged by the caller, across every handler and the forwarder's slice.
-  if (answer.series.length > 0 && usable === 0) return unlabelled(answer.series.length, 'destination_service or request_host');
+  if (answer.series.length > 0 && usable === 0) return unlabelled(answer.series.length, 'destination_service (or request_host)');
   return hosts;
 }
