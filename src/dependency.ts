@@ -16,13 +16,19 @@ export interface FenceSource {
   fence: string;
 }
 
+/** When to sync again: right after the answer used expires, so the next sync gets a fresh one. */
+interface Refresh {
+  /** Whole seconds until the source will ask again (default: the config's refreshSeconds). */
+  refreshInSeconds?: number;
+}
+
 export type Learned =
   /** No source configured: the incoming metricStatus is the learned set. */
   | { kind: 'unconfigured' }
   /** Every configured source answered: these hosts (ports already stripped). */
-  | { kind: 'answered'; hosts: string[] }
+  | ({ kind: 'answered'; hosts: string[] } & Refresh)
   /** A source failed: keep what we had. */
-  | { kind: 'failed'; reason: string; message: string };
+  | ({ kind: 'failed'; reason: string; message: string } & Refresh);
 
 export interface DependencySource {
   learn(source: FenceSource, config: LazyloadConfig): Promise<Learned>;

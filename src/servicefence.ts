@@ -133,7 +133,7 @@ export function renderFence(plan: FencePlan, learned: Learned, now: Date): Compo
 
   const response: CompositeSyncResponse<ServiceFenceStatus> = { children, status };
   const waits = [secondsToNextExpiry(plan.spec.hosts, now.getTime())];
-  if (learned.kind !== 'unconfigured') waits.push(plan.config.prometheus.refreshSeconds);
+  if (learned.kind !== 'unconfigured') waits.push(learned.refreshInSeconds ?? plan.config.prometheus.refreshSeconds);
   const resync = Math.min(...waits.filter((w): w is number => w !== undefined));
   if (Number.isFinite(resync)) response.resyncAfterSeconds = resync;
   return response;

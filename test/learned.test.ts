@@ -73,6 +73,11 @@ describe('learned dependencies', () => {
     expect(sync({}, { kind: 'unconfigured' }).resync).toBeUndefined();
   });
 
+  it('resync when the answer the source used expires, when the source says', () => {
+    expect(sync({}, { kind: 'answered', hosts: [A], refreshInSeconds: 7 }).resync).toBe(7);
+    expect(sync({}, { kind: 'failed', reason: 'PrometheusTimeout', message: 'no answer', refreshInSeconds: 3 }).resync).toBe(3);
+  });
+
   it('resync at the next deadline when it comes before the refresh', () => {
     const spec = { enable: true, host: { [C]: { deadline: { expire: { seconds: NOW.getTime() / 1000 + 4 } } } } };
     expect(sync({}, answered(A), spec).resync).toBe(5);

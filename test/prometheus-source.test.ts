@@ -69,20 +69,29 @@ describe('batched mode', () => {
     expect(h.sent).toHaveLength(2);
   });
 
+  it('asks each fence to sync again just after the answer it used expires', async () => {
+    const h = harness(() => vector(call('default', 'web', 'a')));
+    expect(await h.learn(fence('web'))).toMatchObject({ refreshInSeconds: 15 });
+    h.advance(4.5);
+    expect(await h.learn(fence('api'))).toMatchObject({ refreshInSeconds: 11 });
+    h.advance(10.6);
+    expect(await h.learn(fence('api'))).toMatchObject({ refreshInSeconds: 15 });
+  });
+
   it("gives each fence its own workload's hosts, sorted", async () => {
     const h = harness(() => vector(call('default', 'web', 'b'), call('default', 'web', 'a'), call('default', 'api', 'c')));
-    expect(await h.learn(fence('web'))).toEqual({ kind: 'answered', hosts: ['a', 'b'] });
-    expect(await h.learn(fence('idle'))).toEqual({ kind: 'answered', hosts: [] });
+    expect(await h.learn(fence('web'))).toMatchObject({ kind: 'answered', hosts: ['a', 'b'] });
+    expect(await h.learn(fence('idle'))).toMatchObject({ kind: 'answered', hosts: [] });
   });
 
   it('treats an answer without any series as a failure, not as "nobody calls anything"', async () => {
     const h = harness(() => vector());
-    expect(await h.learn(fence('web'))).toEqual({ kind: 'failed', reason: 'PrometheusNoSeries', message: 'batched query: no series at all (a new Prometheus, or no telemetry yet)' });
+    expect(await h.learn(fence('web'))).toMatchObject({ kind: 'failed', reason: 'PrometheusNoSeries', message: 'batched query: no series at all (a new Prometheus, or no telemetry yet)' });
   });
 
   it('names the failing query and the transport error', async () => {
     const h = harness(() => Promise.reject(new TransportError('Unreachable', 'connect ECONNREFUSED 10.0.0.1:9090')));
-    expect(await h.learn(fence('web'))).toEqual({ kind: 'failed', reason: 'PrometheusUnreachable', message: 'batched query: connect ECONNREFUSED 10.0.0.1:9090' });
+    expect(await h.learn(fence('web'))).toMatchObject({ kind: 'failed', reason: 'PrometheusUnreachable', message: 'batched query: connect ECONNREFUSED 10.0.0.1:9090' });
   });
 
   it('keeps a failure for the refresh interval too, so an outage is not hammered by every sync', async () => {
@@ -92,7 +101,7 @@ describe('batched mode', () => {
     down = false;
     expect(await h.learn(fence('web'))).toMatchObject({ kind: 'failed', reason: 'PrometheusTimeout' });
     h.advance(15);
-    expect(await h.learn(fence('web'))).toEqual({ kind: 'answered', hosts: ['a'] });
+    expect(await h.learn(fence('web'))).toMatchObject({ kind: 'answered', hosts: ['a'] });
     expect(h.sent).toHaveLength(2);
   });
 
@@ -100,7 +109,7 @@ describe('batched mode', () => {
     const h = harness(() => {
       throw new TypeError('boom');
     });
-    expect(await h.learn(fence('web'))).toEqual({ kind: 'failed', reason: 'PrometheusUnreachable', message: 'batched query: boom' });
+    expect(await h.learn(fence('web'))).toMatchObject({ kind: 'failed', reason: 'PrometheusUnreachable', message: 'batched query: boom' });
   });
 });
 
@@ -113,14 +122,14 @@ describe('handler mode', () => {
       },
       { handlers: { destination: { query: HANDLER }, second: { query: `${HANDLER} # second` } } },
     );
-    expect(await h.learn(fence('web', 'shop'))).toEqual({ kind: 'answered', hosts: ['a', 'b', 'f'] });
+    expect(await h.learn(fence('web', 'shop'))).toMatchObject({ kind: 'answered', hosts: ['a', 'b', 'f'] });
     expect(h.sent).toContain('sum(istio_requests_total{source_app="web",source_workload_namespace="shop"})by(destination_service)');
     expect(h.sent).toHaveLength(3);
   });
 
   it('caches each workload query for the refresh interval', async () => {
     const h = harness((q) => (isForwarderOnly(q) ? undefined : vector({ destination_service: 'a' })), { handlers: { d: { query: HANDLER } } });
-    expect(await h.learn(fence('web'))).toEqual({ kind: 'answered', hosts: ['a'] });
+    expect(await h.learn(fence('web'))).toMatchObject({ kind: 'answered', hosts: ['a'] });
     await h.learn(fence('web'));
     await h.learn(fence('api'));
     expect(h.sent.filter((q) => q.startsWith('sum(')).length).toBe(2);
@@ -136,7 +145,7 @@ describe('handler mode', () => {
     const h = harness((q) => (q.includes('broken') ? { status: 400, body: '{"status":"error","errorType":"bad_data","error":"parse error"}' } : isForwarderOnly(q) ? undefined : vector({ destination_service: 'a' })), {
       handlers: { good: { query: HANDLER }, bad: { query: `${HANDLER} broken` } },
     });
-    expect(await h.learn(fence('web'))).toEqual({ kind: 'failed', reason: 'PrometheusQueryError', message: 'handler "bad": bad_data: parse error' });
+    expect(await h.learn(fence('web'))).toMatchObject({ kind: 'failed', reason: 'PrometheusQueryError', message: 'handler "bad": bad_data: parse error' });
   });
 
   it('builds no query for a workload whose app is not a label value', async () => {

@@ -4,6 +4,8 @@
 export interface Cached<T> {
   value: Promise<T>;
   hit: boolean;
+  /** When the entry stops being served, on the cache's clock. */
+  expiresAt: number;
 }
 
 export class RefreshCache<T> {
@@ -17,11 +19,11 @@ export class RefreshCache<T> {
   get(key: string, ttlMs: number, load: () => Promise<T>): Cached<T> {
     const now = this.clock();
     const entry = this.entries.get(key);
-    if (entry && now - entry.at < ttlMs) return { value: entry.value, hit: true };
+    if (entry && now - entry.at < ttlMs) return { value: entry.value, hit: true, expiresAt: entry.at + ttlMs };
     const value = load();
     this.entries.set(key, { at: now, value });
     if (this.entries.size >= this.sweepAt) this.sweep(now, ttlMs);
-    return { value, hit: false };
+    return { value, hit: false, expiresAt: now + ttlMs };
   }
 
   // Per-fence entries of fences that were deleted would otherwise stay forever.

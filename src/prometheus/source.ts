@@ -9,7 +9,7 @@ import type { DependencySource, FenceSource, Learned } from '../dependency.js';
 import { type Logger, silentLogger } from '../log.js';
 import type { PrometheusMetrics } from '../metrics.js';
 import { type Answer, type Failure, decodeAnswer, failure } from './answer.js';
-import { RefreshCache } from './cache.js';
+import { type Cached, RefreshCache } from './cache.js';
 import { type PrometheusClient, TransportError } from './client.js';
 import { batchedQuery, forwarderQuery, handlerQuery, isLabelValue } from './promql.js';
 import { type BatchIndex, hostsOf, indexBatch, sliceOf } from './series.js';
@@ -46,25 +46,31 @@ export class PrometheusSource implements DependencySource {
   private readonly answers: RefreshCache<Answer>;
   /** The last outcome per mode, so an outage is logged once, not once per fence. */
   private readonly lastOutcome = new Map<Mode, string>();
+  private readonly clock: () => number;
 
   constructor(opts: PrometheusSourceOptions) {
     this.client = opts.client;
     this.metrics = opts.metrics;
     this.logger = opts.logger ?? silentLogger;
-    const clock = opts.clock ?? (() => performance.now());
-    this.batches = new RefreshCache(clock);
-    this.answers = new RefreshCache(clock);
+    this.clock = opts.clock ?? (() => performance.now());
+    this.batches = new RefreshCache(this.clock);
+    this.answers = new RefreshCache(this.clock);
   }
 
   async learn(source: FenceSource, config: { prometheus: PrometheusConfig }): Promise<Learned> {
     const p = config.prometheus;
-    const hosts = p.handlers.length === 0 ? await this.batched(source, p) : await this.perFence(source, p);
-    if (isFailure(hosts)) return { kind: 'failed', reason: `Prometheus${hosts.reason}`, message: hosts.message };
-    return { kind: 'answered', hosts: sortBytewise(hosts) };
+    const expiries: number[] = [];
+    const hosts = p.handlers.length === 0 ? await this.batched(source, p, expiries) : await this.perFence(source, p, expiries);
+    // Sync again just after the first answer used expires: that sync fetches (or joins) the next one,
+    // so a new dependency reaches every fence within a refresh (plus under a second), instead of
+    // up to two refreshes when fences resync out of step with the shared answer.
+    const refresh = expiries.length > 0 ? { refreshInSeconds: Math.max(1, Math.ceil((Math.min(...expiries) - this.clock()) / 1000)) } : {};
+    if (isFailure(hosts)) return { kind: 'failed', reason: `Prometheus${hosts.reason}`, message: hosts.message, ...refresh };
+    return { kind: 'answered', hosts: sortBytewise(hosts), ...refresh };
   }
 
-  private async batched(source: FenceSource, p: PrometheusConfig): Promise<Set<string> | Failure> {
-    const index = await this.batch(batchedQuery(p), p, 'batched query');
+  private async batched(source: FenceSource, p: PrometheusConfig, expiries: number[]): Promise<Set<string> | Failure> {
+    const index = await this.batch(batchedQuery(p), p, 'batched query', expiries);
     if (isFailure(index)) return index;
     // An empty answer is what a fresh Prometheus, a wrong path or a renamed metric give; taking it
     // as "nobody calls anything" would start expiring every learned dependency in the mesh.
@@ -72,13 +78,13 @@ export class PrometheusSource implements DependencySource {
     return sliceOf(index, source);
   }
 
-  private async perFence(source: FenceSource, p: PrometheusConfig): Promise<Set<string> | Failure> {
+  private async perFence(source: FenceSource, p: PrometheusConfig, expiries: number[]): Promise<Set<string> | Failure> {
     for (const [label, value] of [['namespace', source.namespace], ['app', source.app]]) {
       if (!isLabelValue(value)) return failure('InvalidSource', `the workload's ${label} ${JSON.stringify(value)} is not a Kubernetes label value, so no query is built for it`);
     }
     const [forwarder, ...answers] = await Promise.all([
-      this.batch(forwarderQuery(p), p, 'forwarder query'),
-      ...p.handlers.map((h) => this.query('handler', handlerQuery(h.query, source.namespace, source.app), p)),
+      this.batch(forwarderQuery(p), p, 'forwarder query', expiries),
+      ...p.handlers.map((h) => this.query(handlerQuery(h.query, source.namespace, source.app), p, expiries)),
     ]);
     if (isFailure(forwarder)) return forwarder;
     const hosts = sliceOf(forwarder, source);
@@ -97,18 +103,22 @@ export class PrometheusSource implements DependencySource {
   }
 
   /** A batched answer, indexed once per refresh and shared by every sync. */
-  private batch(promql: string, p: PrometheusConfig, what: string): Promise<BatchIndex | Failure> {
-    const cached = this.batches.get(promql, p.refreshSeconds * 1000, async () => {
+  private batch(promql: string, p: PrometheusConfig, what: string, expiries: number[]): Promise<BatchIndex | Failure> {
+    const load = async () => {
       const index = indexBatch(await this.send('batched', promql, p));
       return isFailure(index) ? within(what, index) : index;
-    });
-    if (cached.hit) this.metrics?.cacheHits.inc({ mode: 'batched' });
-    return cached.value;
+    };
+    return this.use(this.batches.get(promql, p.refreshSeconds * 1000, load), 'batched', expiries);
   }
 
-  private query(mode: Mode, promql: string, p: PrometheusConfig): Promise<Answer> {
-    const cached = this.answers.get(promql, p.refreshSeconds * 1000, () => this.send(mode, promql, p));
+  /** A handler's answer for one workload, cached per query. */
+  private query(promql: string, p: PrometheusConfig, expiries: number[]): Promise<Answer> {
+    return this.use(this.answers.get(promql, p.refreshSeconds * 1000, () => this.send('handler', promql, p)), 'handler', expiries);
+  }
+
+  private use<T>(cached: Cached<T>, mode: Mode, expiries: number[]): Promise<T> {
     if (cached.hit) this.metrics?.cacheHits.inc({ mode });
+    expiries.push(cached.expiresAt);
     return cached.value;
   }
 
