@@ -3,29 +3,64 @@
 // The client runs in a worker thread, so it does not share the server's event loop.
 
 import { Worker } from 'node:worker_threads';
+import { quantile } from './stats.js';
+
+export interface PassOptions {
+  url: string;
+  path: string;
+  /** Sent in turn: request i carries bodies[i % bodies.length]. */
+  bodies: string[];
+  /** Default: one request per body. */
+  requests?: number;
+  concurrency: number;
+  /** Return every answer's body, in request order. */
+  keepBodies?: boolean;
+}
+
+export interface Pass {
+  seconds: number;
+  /** In request order, as are statuses and bodies. */
+  latencies: number[];
+  statuses: number[];
+  bodies?: string[];
+}
+
+/** One worker kept for many passes, so that its JIT and undici stay warm between them. */
+export class LoadClient {
+  private readonly worker = new Worker(new URL('./load-worker.mjs', import.meta.url));
+
+  pass(o: PassOptions): Promise<Pass> {
+    return new Promise((resolve, reject) => {
+      const failed = (e: Error) => reject(e);
+      this.worker.once('error', failed);
+      this.worker.once('message', (pass: Pass) => {
+        this.worker.off('error', failed);
+        resolve(pass);
+      });
+      this.worker.postMessage({ ...o, requests: o.requests ?? o.bodies.length });
+    });
+  }
+
+  close(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
 
 export interface LoadResult {
-  requests: number;
-  seconds: number;
   perSecond: number;
   p50ms: number;
   p99ms: number;
 }
 
-export interface LoadOptions {
-  url: string;
-  path: string;
-  body: string;
-  requests: number;
-  concurrency: number;
+/** `requests` posts of one body in a fresh worker; any answer but 200 fails the run. */
+export async function load(o: { url: string; path: string; body: string; requests: number; concurrency: number }): Promise<LoadResult> {
+  const client = new LoadClient();
+  try {
+    const pass = await client.pass({ url: o.url, path: o.path, bodies: [o.body], requests: o.requests, concurrency: o.concurrency });
+    const bad = pass.statuses.find((s) => s !== 200);
+    if (bad !== undefined) throw new Error(`${o.path} answered ${bad}`);
+    return { perSecond: pass.latencies.length / pass.seconds, p50ms: quantile(pass.latencies, 0.5), p99ms: quantile(pass.latencies, 0.99) };
+  } finally {
+    await client.close();
+  }
 }
-
-export function load(o: LoadOptions): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./load-worker.mjs', import.meta.url), { workerData: o });
-    worker.once('message', resolve);
-    worker.once('error', reject);
-  });
-}
-
-export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

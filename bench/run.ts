@@ -1,18 +1,15 @@
-// `npm run bench`: every benchmark, printed as a table to paste into BENCHMARKS.md.
+// `npm run bench`: every benchmark, printed as tables to paste into BENCHMARKS.md.
+// `npm run bench -- sync` or `npm run bench -- prometheus` runs one of them.
 
-import { benchSync } from './sync.js';
-
-const f = (n: number, digits = 1) => n.toFixed(digits);
+import { printPrometheus } from './prometheus/index.js';
+import { printSync } from './sync.js';
 
 async function main() {
-  const requests = Number(process.env.BENCH_REQUESTS ?? 3000);
-  const s = await benchSync({ requests, concurrency: 8, rounds: 5 });
-  console.log(`servicefence sync over HTTP (request ${s.requestBytes} B, response ${s.responseBytes} B, floor response ${s.floorBytes} B; ${requests} requests x 5 interleaved rounds, 8 connections, medians)`);
-  console.log('| endpoint | req/s | p50 ms | p99 ms |');
-  console.log('|---|---|---|---|');
-  console.log(`| /servicefence/sync | ${f(s.sync.perSecond, 0)} | ${f(s.sync.p50ms, 2)} | ${f(s.sync.p99ms, 2)} |`);
-  console.log(`| floor (parse + equal-size JSON) | ${f(s.floor.perSecond, 0)} | ${f(s.floor.p50ms, 2)} | ${f(s.floor.p99ms, 2)} |`);
-  console.log(`ratio sync/floor: ${f(s.ratio, 2)} (target >= 0.6) ${s.ratio >= 0.6 ? 'OK' : 'BELOW TARGET'}`);
+  const only = process.argv[2];
+  if (only !== undefined && only !== 'sync' && only !== 'prometheus') throw new Error(`unknown benchmark ${JSON.stringify(only)} (sync, prometheus)`);
+  if (only !== 'prometheus') await printSync();
+  if (only === undefined) console.log('');
+  if (only !== 'sync') await printPrometheus();
 }
 
 main().then(

@@ -6,7 +6,8 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { silentLogger } from '../src/log.js';
 import { startServer } from '../src/serve.js';
-import { load, median } from './load.js';
+import { load } from './load.js';
+import { fixed, median } from './stats.js';
 
 const managedFields = (manager: string) =>
   Array.from({ length: 3 }, (_, i) => ({
@@ -86,4 +87,15 @@ export async function benchSync(opts: { requests: number; concurrency: number; r
     floor: { perSecond: floorRate, p50ms: median(floor.map((s) => s.p50ms)), p99ms: median(floor.map((s) => s.p99ms)) },
     ratio: syncRate / floorRate,
   };
+}
+
+export async function printSync(): Promise<void> {
+  const requests = Number(process.env.BENCH_REQUESTS ?? 3000);
+  const s = await benchSync({ requests, concurrency: 8, rounds: 5 });
+  console.log(`servicefence sync over HTTP (request ${s.requestBytes} B, response ${s.responseBytes} B, floor response ${s.floorBytes} B; ${requests} requests x 5 interleaved rounds, 8 connections, medians)`);
+  console.log('| endpoint | req/s | p50 ms | p99 ms |');
+  console.log('|---|---|---|---|');
+  console.log(`| /servicefence/sync | ${fixed(s.sync.perSecond, 0)} | ${fixed(s.sync.p50ms, 2)} | ${fixed(s.sync.p99ms, 2)} |`);
+  console.log(`| floor (parse + equal-size JSON) | ${fixed(s.floor.perSecond, 0)} | ${fixed(s.floor.p50ms, 2)} | ${fixed(s.floor.p99ms, 2)} |`);
+  console.log(`ratio sync/floor: ${fixed(s.ratio, 2)} (target >= 0.6) ${s.ratio >= 0.6 ? 'OK' : 'BELOW TARGET'}`);
 }
