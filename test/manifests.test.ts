@@ -71,7 +71,7 @@ describe('metacontroller/ install manifests', () => {
     }
     const kinds = objects.map((o) => o.kind).sort();
     expect(kinds).toEqual([
-      'ClusterRole', 'ClusterRoleBinding', 'CompositeController', 'CustomResourceDefinition',
+      'ClusterRole', 'ClusterRoleBinding', 'CompositeController', 'CompositeController', 'CustomResourceDefinition',
       'CustomResourceDefinition', 'Deployment', 'PodDisruptionBudget', 'Service', 'ServiceAccount',
     ]);
   });
@@ -99,6 +99,51 @@ describe('metacontroller/ install manifests', () => {
       { apiVersion: 'networking.istio.io/v1', resource: 'sidecars', updateStrategy: { method: 'InPlace' } },
       { apiVersion: 'networking.istio.io/v1alpha3', resource: 'envoyfilters', updateStrategy: { method: 'InPlace' } },
     ]);
+  });
+
+  it('runs the lazyloadconfig controller with a v2 sync hook only and the global-sidecar objects as InPlace children', () => {
+    const controller = one('CompositeController', 'lazyload-lazyloadconfig');
+    expect(controller.metadata.namespace).toBeUndefined();
+    const { spec } = controller;
+    expect(spec.parentResource).toEqual({ apiVersion: 'microservice.slime.io/v1alpha1', resource: 'lazyloadconfigs' });
+    expect(spec.generateSelector).toBe(true);
+    expect(Object.keys(spec.hooks)).toEqual(['sync']);
+    expect(spec.hooks.customize).toBeUndefined();
+    expect(spec.hooks.sync.version).toBe('v2');
+    expect(spec.hooks.sync.webhook.path).toBe('/lazyloadconfig/sync');
+    expect(spec.hooks.sync.webhook.timeout).toBe('10s');
+    const inPlace = (apiVersion: string, resource: string) => ({ apiVersion, resource, updateStrategy: { method: 'InPlace' } });
+    expect(spec.childResources).toEqual([
+      inPlace('v1', 'serviceaccounts'),
+      inPlace('v1', 'configmaps'),
+      inPlace('v1', 'services'),
+      inPlace('apps/v1', 'deployments'),
+      inPlace('networking.istio.io/v1', 'destinationrules'),
+      inPlace('networking.istio.io/v1alpha3', 'envoyfilters'),
+    ]);
+  });
+
+  it('lets Metacontroller read and write every child resource of every controller', () => {
+    const role = one('ClusterRole', 'lazyload-metacontroller');
+    const binding = one('ClusterRoleBinding', 'lazyload-metacontroller');
+    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'lazyload-metacontroller' });
+    const needed = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
+    const children = objects
+      .filter((o) => o.apiVersion === 'metacontroller.k8s.io/v1alpha1')
+      .flatMap((c) => (c.spec.childResources ?? c.spec.attachments ?? []) as Obj[]);
+    expect(children.length).toBeGreaterThan(0);
+    for (const { apiVersion, resource } of children) {
+      const group = apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
+      const rules = (role.rules as Obj[]).filter((r) => r.apiGroups.includes(group) && r.resources.includes(resource));
+      const verbs = new Set(rules.flatMap((r) => r.verbs as string[]));
+      expect(
+        needed.filter((v) => !verbs.has(v) && !verbs.has('*')),
+        `${group || 'core'}/${resource}`,
+      ).toEqual([]);
+    }
+    // Namespaces are only ever read.
+    const nsVerbs = (role.rules as Obj[]).filter((r) => r.apiGroups.includes('') && r.resources.includes('namespaces'));
+    expect(nsVerbs.flatMap((r) => r.verbs).sort()).toEqual(['get', 'list', 'watch']);
   });
 
   it('points every hook at the hook Service in the install namespace', () => {
@@ -202,6 +247,43 @@ describe('metacontroller/ install manifests', () => {
     const config = { apiVersion: 'microservice.slime.io/v1alpha1', kind: 'LazyloadConfig', metadata: { name: 'default' }, spec };
     expect(errorsOf(schema, config)).toEqual([]);
     expect(pruned(schema.properties.spec, spec)).toEqual(spec);
+
+    // Status: what the lazyloadconfig sync hook writes (§6), fully typed.
+    expect(schema.properties.status['x-kubernetes-preserve-unknown-fields']).toBeUndefined();
+    expect(nonStructural(schema.properties.status, 'status')).toEqual([]);
+    const status = load(`
+      conditions:
+        - {type: ConfigValid, status: "False", reason: InvalidFields, message: "x", lastTransitionTime: "2026-01-02T03:04:05Z"}
+      globalSidecar: {mode: namespace, namespaces: [a, b], ports: [9080, 80]}
+      rendered:
+        - {kind: Deployment, namespace: a, name: global-sidecar}
+      errors:
+        - {field: "spec.dispatches[0].cluster", message: "m"}
+      warnings:
+        - {field: "spec.foo", message: "unknown field, ignored"}
+      observedGeneration: 2
+    `) as Obj;
+    expect(errorsOf(schema, { ...config, status })).toEqual([]);
+    expect(pruned(schema.properties.status, status)).toEqual(status);
+    expect(Object.keys(schema.properties.status.properties).sort()).toEqual(
+      ['conditions', 'errors', 'globalSidecar', 'observedGeneration', 'rendered', 'warnings'],
+    );
+    // Anything else is pruned by the API server.
+    expect(pruned(schema.properties.status, { ...status, extra: 1 })).toEqual(status);
+
+    const withStatus = (s: Obj) => ({ ...config, status: s });
+    expect(errorsOf(schema, withStatus({ globalSidecar: { mode: 'sideways' } }))).not.toEqual([]);
+    expect(errorsOf(schema, withStatus({ globalSidecar: { ports: ['80'] } }))).not.toEqual([]);
+    expect(errorsOf(schema, withStatus({ errors: [{ field: 'spec.x' }] }))).not.toEqual([]);
+    expect(errorsOf(schema, withStatus({ rendered: [{ namespace: 'a', name: 'global-sidecar' }] }))).not.toEqual([]);
+
+    const columns = crd.spec.versions[0].additionalPrinterColumns.map((c: Obj) => [c.name, c.jsonPath]);
+    expect(columns).toEqual([
+      ['Mode', '.spec.globalSidecar.mode'],
+      ['ConfigValid', '.status.conditions[?(@.type=="ConfigValid")].status'],
+      ['Namespaces', '.status.globalSidecar.namespaces'],
+      ['Age', '.metadata.creationTimestamp'],
+    ]);
   });
 
   it('runs 2 hook replicas with readiness on /readyz and liveness on /healthz', () => {
