@@ -3,6 +3,7 @@
 // pasted in; the Slime spellings of the global-sidecar settings are accepted too.
 
 import { type AliasRules, compileAliases } from './alias.js';
+import { type Dispatch, readDispatches, regexProblem } from './dispatch.js';
 import { Fields, type Issue, nameList } from './fields.js';
 import { type JsonObject, type LabelSelector, isObject } from './metacontroller.js';
 
@@ -21,13 +22,6 @@ export interface GlobalSidecarConfig {
   resources?: JsonObject;
 }
 
-export interface Dispatch {
-  name: string;
-  domains: string[];
-  domainRegex?: string;
-  cluster: string;
-}
-
 export interface PrometheusConfig {
   query?: string;
   window?: string;
@@ -41,7 +35,8 @@ export interface LazyloadConfig {
   istioNamespace: string;
   controllerNamespace: string;
   serviceLabel: string;
-  wormholePort: string[];
+  /** Validated, de-duplicated, in config order. */
+  wormholePort: number[];
   globalSidecar: GlobalSidecarConfig;
   dispatches: Dispatch[];
   passthroughByDefault: boolean;
@@ -68,6 +63,8 @@ export interface ParsedConfig {
 }
 
 const MODES: Record<string, GlobalSidecarMode> = { cluster: 'cluster', namespace: 'namespace', none: 'none', no: 'none' };
+// A DNS-1123 label, what Kubernetes accepts as a namespace name.
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const PROM_DURATION = /^(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$/;
 
 const KNOWN = [
@@ -80,13 +77,13 @@ const KNOWN = [
   'metricSourceType', 'autoPort', 'render', 'cleanupWormholePort', 'enableShortDomain', 'disableIpv4Passthrough', 'addEnvHeaderViaLua',
 ];
 
-function wormholePorts(f: Fields): string[] {
-  const ports: string[] = [];
+function wormholePorts(f: Fields): number[] {
+  const ports: number[] = [];
   f.list('wormholePort').forEach((p, i) => {
     const s = typeof p === 'number' ? String(p) : typeof p === 'string' ? p.trim() : '';
     const n = Number(s);
     if (/^\d+$/.test(s) && n >= 1 && n <= 65535) {
-      if (!ports.includes(String(n))) ports.push(String(n));
+      if (!ports.includes(n)) ports.push(n);
     } else f.issues.push({ field: `${f.at('wormholePort')}[${i}]`, message: `must be a port number from 1 to 65535, got ${JSON.stringify(p)}` });
   });
   return ports;
@@ -97,13 +94,25 @@ function globalSidecar(spec: Fields, controllerNamespace: string): GlobalSidecar
   const rawMode = gs.has('mode') ? gs.string('mode', 'cluster') : spec.string('globalSidecarMode', 'cluster');
   const mode = MODES[rawMode === '' ? 'cluster' : rawMode];
   if (!mode) gs.report('mode', `must be one of cluster, namespace, none (got ${JSON.stringify(rawMode)})`);
-  const namespace = gs.optionalString('namespace') ?? spec.optionalString('clusterGsNamespace') ?? controllerNamespace;
+  let namespace = gs.optionalString('namespace') ?? spec.optionalString('clusterGsNamespace') ?? controllerNamespace;
+  if (!NAMESPACE.test(namespace)) {
+    gs.report('namespace', `${JSON.stringify(namespace)} is not a namespace name; the controller namespace is used`);
+    namespace = controllerNamespace;
+  }
   const resources = gs.obj.resources;
   if (resources !== undefined && !isObject(resources)) gs.report('resources', 'must be an object of Kubernetes resource requirements');
+  const [where, key] = gs.has('namespaces') ? [gs, 'namespaces'] : [spec, 'namespace'];
+  const namespaces = where.strings(key).filter((ns, i) => {
+    if (!NAMESPACE.test(ns)) where.issues.push({ field: `${where.at(key)}[${i}]`, message: `${JSON.stringify(ns)} is not a namespace name; ignored` });
+    return NAMESPACE.test(ns);
+  });
+  if (mode === 'namespace' && namespaces.length === 0) {
+    where.report(key, 'namespace mode runs a global sidecar only in the namespaces listed here, and none are: no fence gets one');
+  }
   return {
     mode: mode ?? 'cluster',
     namespace,
-    namespaces: gs.has('namespaces') ? gs.strings('namespaces') : spec.strings('namespace'),
+    namespaces,
     port: gs.integer('port', 80, 1, 65535),
     probePort: gs.integer('probePort', 18181, 1, 65535),
     replicas: gs.integer('replicas', 1, 0, 1000),
@@ -112,13 +121,12 @@ function globalSidecar(spec: Fields, controllerNamespace: string): GlobalSidecar
   };
 }
 
-function dispatches(spec: Fields): Dispatch[] {
-  return spec.items('dispatches').map((d) => ({
-    name: d.string('name', ''),
-    domains: d.strings('domains'),
-    domainRegex: d.optionalString('domainRegex'),
-    cluster: d.string('cluster', '_GLOBAL_SIDECAR'),
-  }));
+// Istio refuses an EnvoyFilter whose proxyVersion does not compile, and with it every patch.
+function proxyVersion(spec: Fields): string | undefined {
+  const version = spec.optionalString('proxyVersion');
+  const problem = version === undefined ? undefined : regexProblem(version);
+  if (problem) spec.report('proxyVersion', `${problem}; ignored, so the patches apply to every proxy version`);
+  return problem ? undefined : version;
 }
 
 function selectors(spec: Fields): LabelSelector[] {
@@ -178,10 +186,10 @@ export function parseConfig(specValue: unknown, path = 'spec'): ParsedConfig {
     serviceLabel: spec.string('serviceLabel', 'app') || 'app',
     wormholePort: wormholePorts(spec),
     globalSidecar: globalSidecar(spec, controllerNamespace),
-    dispatches: dispatches(spec),
+    dispatches: readDispatches(spec),
     passthroughByDefault: spec.boolean('passthroughByDefault', false),
     supportH2: spec.boolean('supportH2', false),
-    proxyVersion: spec.optionalString('proxyVersion'),
+    proxyVersion: proxyVersion(spec),
     domainAliases: compileAliases(spec),
     stableHost: spec.strings('stableHost'),
     autoFence: spec.boolean('autoFence', false),
@@ -193,6 +201,11 @@ export function parseConfig(specValue: unknown, path = 'spec'): ParsedConfig {
     prometheus: prometheus(spec),
     values: isObject(values) ? (values as JsonObject) : {},
   };
+  const gs = config.globalSidecar;
+  if (gs.probePort === gs.port || config.wormholePort.includes(gs.probePort)) {
+    spec.child('globalSidecar').report('probePort', `${gs.probePort} is also a wormhole port; the default 18181 is used`);
+    gs.probePort = 18181;
+  }
   const warnings = spec.unknownKeys(KNOWN).map((key) => ({ field: spec.at(key), message: 'unknown field, ignored' }));
   return { config, errors, warnings };
 }

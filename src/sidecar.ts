@@ -5,6 +5,7 @@ import type { ConditionJudgement } from './conditions.js';
 import type { LazyloadConfig } from './config.js';
 import type { FenceSpec } from './fence.js';
 import { type KObject, isObject } from './metacontroller.js';
+import { globalSidecarHostIn } from './template.js';
 
 export const SIDECAR_GROUP = 'networking.istio.io';
 export const SIDECAR_VERSION = 'networking.istio.io/v1';
@@ -52,9 +53,10 @@ export function selectWorkload(
 /** The global sidecar's host when the fence needs it spelled out (DESIGN §5.3). */
 export function globalSidecarHost(config: LazyloadConfig, fenceNamespace: string): string | undefined {
   const gs = config.globalSidecar;
-  if (gs.mode === 'namespace') return `global-sidecar.${fenceNamespace}.svc.cluster.local`;
+  // Namespace mode names the fence's own namespace whether or not one runs there (DESIGN §5.3).
+  if (gs.mode === 'namespace') return globalSidecarHostIn(fenceNamespace);
   // In cluster mode the controller namespace is visible anyway (`<controllerNamespace>/*`).
-  if (gs.mode === 'cluster' && gs.namespace !== config.controllerNamespace) return `global-sidecar.${gs.namespace}.svc.cluster.local`;
+  if (gs.mode === 'cluster' && gs.namespace !== config.controllerNamespace) return globalSidecarHostIn(gs.namespace);
   return undefined;
 }
 

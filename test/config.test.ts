@@ -35,7 +35,7 @@ describe('LazyloadConfig', () => {
   });
 
   it('takes wormhole ports as strings or numbers, once each', () => {
-    expect(parseConfig({ wormholePort: ['9080', 80, '9080'] }).config.wormholePort).toEqual(['9080', '80']);
+    expect(parseConfig({ wormholePort: ['9080', 80, '9080'] }).config.wormholePort).toEqual([9080, 80]);
   });
 
   it('reports each wrong field by path and keeps its default, applying the rest', () => {
