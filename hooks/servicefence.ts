@@ -1,6 +1,7 @@
 // The servicefence CompositeController hooks: gather what the core needs from the request and the
 // dependency sources, then let the core decide.
 
+import { ENVOYFILTER_GROUP, ENVOYFILTER_VERSION } from '../src/envoyfilter.js';
 import { FENCE_GROUP, FENCE_KIND, type ServiceFenceStatus, parseFenceSpec } from '../src/fence.js';
 import type { DependencySource } from '../src/dependency.js';
 import {
@@ -50,6 +51,7 @@ export async function sync(body: unknown, deps: SyncDeps): Promise<CompositeSync
     lazyloadConfig: objectsOfKind(req.related, FENCE_GROUP, 'LazyloadConfig').find((c) => c.metadata.name === 'default'),
     observedSidecar: objectsOfKind(req.children, SIDECAR_GROUP, 'Sidecar').find((s) => s.metadata.name === name),
     sidecarApiVersion: declaredChildVersion(req.controller, SIDECAR_GROUP, 'sidecars', SIDECAR_VERSION),
+    envoyFilterApiVersion: declaredChildVersion(req.controller, ENVOYFILTER_GROUP, 'envoyfilters', ENVOYFILTER_VERSION),
   });
   const learned = await deps.dependencies.learn(plan.source, plan.config);
   return renderFence(plan, learned, deps.now());

@@ -6,9 +6,11 @@ import { type ConditionJudgement, settleConditions } from './conditions.js';
 import { type LazyloadConfig, type ParsedConfig, parseConfigCached } from './config.js';
 import { type FenceSource, type Learned, dependenciesAmong, hostsOfMetricStatus, metricStatusOf, sameHosts } from './dependency.js';
 import { encodeDomains, freshDomains, learnedNames, previousDomains, reachable, withGracePeriod } from './domain.js';
+import { buildToGlobalSidecar } from './envoyfilter.js';
 import { type FenceSpec, type ServiceFenceStatus, parseFenceSpec, secondsToNextExpiry } from './fence.js';
 import { type Issue, formatIssues } from './fields.js';
 import { type CompositeSyncResponse, type KObject, isObject } from './metacontroller.js';
+import { type Routing, routeUnknownCalls } from './routing.js';
 import { REV_LABEL, type WorkloadSelection, buildSidecar, egressHosts, selectWorkload } from './sidecar.js';
 
 export interface FenceRequest {
@@ -20,6 +22,7 @@ export interface FenceRequest {
   /** The fence's Sidecar as Metacontroller observed it. */
   observedSidecar?: KObject;
   sidecarApiVersion: string;
+  envoyFilterApiVersion: string;
 }
 
 export interface FencePlan {
@@ -35,6 +38,8 @@ export interface FencePlan {
   source: FenceSource;
   previous: Record<string, unknown>;
   sidecarApiVersion: string;
+  envoyFilterApiVersion: string;
+  routing: Routing;
 }
 
 const serviceHost = (svc: KObject): string => `${svc.metadata.name}.${svc.metadata.namespace}.svc.cluster.local`;
@@ -56,7 +61,7 @@ export function planFence(req: FenceRequest): FencePlan {
   const ownService = req.services.find((s) => s.metadata.namespace === namespace && s.metadata.name === name);
   const selection = selectWorkload(spec, name, config, ownService, req.observedSidecar);
   const selectedHosts = req.services.filter((s) => matchesAny(s.metadata.labels, spec.labelSelector)).map(serviceHost);
-  return {
+  const plan = {
     name,
     namespace,
     rev: req.fence.metadata.labels?.[REV_LABEL] || undefined,
@@ -69,11 +74,14 @@ export function planFence(req: FenceRequest): FencePlan {
     source: { namespace, app: selection.labels?.[config.serviceLabel] ?? name, fence: name },
     previous: isObject(req.fence.status) ? req.fence.status : {},
     sidecarApiVersion: req.sidecarApiVersion,
+    envoyFilterApiVersion: req.envoyFilterApiVersion,
   };
+  return { ...plan, routing: routeUnknownCalls(config, name, namespace) };
 }
 
 function configValid(plan: FencePlan): ConditionJudgement {
-  const problems = [...plan.issues.spec, ...plan.issues.config.map((i) => ({ ...i, field: `LazyloadConfig default: ${i.field}` }))];
+  const configIssues = [...plan.issues.config, ...plan.routing.issues];
+  const problems = [...plan.issues.spec, ...configIssues.map((i) => ({ ...i, field: `LazyloadConfig default: ${i.field}` }))];
   const source = plan.configFound ? 'LazyloadConfig default' : 'built-in defaults (no LazyloadConfig default)';
   if (problems.length === 0) return { type: 'ConfigValid', status: 'True', reason: 'Valid', message: `spec is valid; settings from ${source}` };
   return { type: 'ConfigValid', status: 'False', reason: 'InvalidFields', message: `${formatIssues(problems)} (the rest of the configuration applies)` };
@@ -110,6 +118,7 @@ export function renderFence(plan: FencePlan, learned: Learned, now: Date): Compo
     learnedChanged: !sameHosts(learnedHosts, previousLearned),
   });
 
+  const routes = plan.routing;
   const judgements = [configValid(plan), dependencyCondition(learned), plan.selection.serviceFound].filter((c): c is ConditionJudgement => c !== undefined);
   // Keys in bytewise order, as they are written out.
   const status: ServiceFenceStatus = { conditions: settleConditions(judgements, plan.previous.conditions, now) };
@@ -118,17 +127,33 @@ export function renderFence(plan: FencePlan, learned: Learned, now: Date): Compo
   if (Object.keys(metricStatus).length > 0) status.metricStatus = metricStatus;
 
   const children: KObject[] = [];
-  if (plan.spec.enable && plan.selection.labels) {
+  const selector = plan.selection.labels;
+  if (plan.spec.enable && selector) {
     children.push(
       buildSidecar({
         apiVersion: plan.sidecarApiVersion,
         name: plan.name,
         namespace: plan.namespace,
         rev: plan.rev,
-        selector: plan.selection.labels,
+        selector,
         hosts: egressHosts(plan.config, plan.namespace, reachable(domains)),
       }),
     );
+    if (routes.globalSidecar) {
+      children.push(
+        buildToGlobalSidecar({
+          apiVersion: plan.envoyFilterApiVersion,
+          fence: { name: plan.name, namespace: plan.namespace },
+          rev: plan.rev,
+          selector,
+          globalSidecar: routes.globalSidecar,
+          ports: routes.ports,
+          dispatches: routes.dispatches,
+          passthroughByDefault: plan.config.passthroughByDefault,
+          proxyVersion: plan.config.proxyVersion,
+        }),
+      );
+    }
   }
 
   const response: CompositeSyncResponse<ServiceFenceStatus> = { children, status };

@@ -1,5 +1,5 @@
 // Every fixture in fixtures/ replays through the real app with the answer it records, and every
-// Sidecar a fixture expects is valid for Istio's Sidecar CRD.
+// child a fixture expects is valid for its schema (Istio's CRDs, the Kubernetes models).
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,7 +7,7 @@ import { dump, load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
 import { fixtureFiles, loadFixture, replay } from '../src/replay.js';
-import { type Obj, errorsOf, istioSchema, repoRoot } from './support/schemas.js';
+import { type Obj, emittedObjectErrors, errorsOf, istioSchema, repoRoot } from './support/schemas.js';
 
 const fixturesDir = path.join(repoRoot, 'fixtures');
 const files = fixtureFiles([fixturesDir]);
@@ -25,20 +25,33 @@ describe('fixtures', () => {
       expect(result.differences).toEqual([]);
     });
 
-    it('expects only schema-valid Sidecars', () => {
+    it('expects only schema-valid children', () => {
       const children: Obj[] = (fixture.expected.body as Obj)?.children ?? [];
-      for (const sidecar of children.filter((c) => c.kind === 'Sidecar')) {
-        const version = sidecar.apiVersion.split('/')[1];
-        expect(errorsOf(istioSchema('istio-sidecar-crd.yaml', version), sidecar), sidecar.metadata.name).toEqual([]);
+      // DestinationRule is the one kind without a schema here (Istio's CRD is not in shared/schemas).
+      for (const child of children.filter((c) => c.kind !== 'DestinationRule')) {
+        expect(emittedObjectErrors(child), `${child.kind} ${child.metadata.name}`).toEqual([]);
       }
     });
   });
 });
 
-describe('the Sidecar schema check', () => {
+describe('the schema check of children', () => {
   it('rejects a malformed Sidecar, so a fixture cannot pass it by accident', () => {
     const bad = { apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', metadata: { name: 'x' }, spec: { egress: [{ hosts: '*/a' }] } };
     expect(errorsOf(istioSchema('istio-sidecar-crd.yaml', 'v1'), bad)).toContain('/spec/egress/0/hosts must be array');
+  });
+
+  it('rejects an EnvoyFilter patch with an unknown operation', () => {
+    const bad = { apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', metadata: { name: 'x' }, spec: { configPatches: [{ applyTo: 'VIRTUAL_HOST', patch: { operation: 'DROP' } }] } };
+    expect(emittedObjectErrors(bad).join('\n')).toContain('/spec/configPatches/0/patch/operation must be equal to one of the allowed values');
+  });
+
+  it('rejects a Deployment whose container port is not a number', () => {
+    const bad = {
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' },
+      spec: { selector: {}, template: { spec: { containers: [{ name: 'a', ports: [{ containerPort: '80' }] }] } } },
+    };
+    expect(emittedObjectErrors(bad).join('\n')).toContain('containerPort must be integer');
   });
 });
 

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Ajv from 'ajv';
 import { loadAll } from 'js-yaml';
+import { Deployment } from 'kubernetes-models/apps/v1';
+import { ConfigMap, Service, ServiceAccount } from 'kubernetes-models/v1';
 
 // biome-ignore lint: test data is untyped JSON
 export type Obj = Record<string, any>;
@@ -49,4 +51,28 @@ export function istioSchema(file: 'istio-sidecar-crd.yaml' | 'istio-envoyfilter-
   const crd = istioCrds.get(file)!;
   if (!crd.spec.versions.some((v: Obj) => v.name === version && v.served)) throw new Error(`${file} does not serve ${version}`);
   return crdSchema(crd, version);
+}
+
+// Core kinds are checked with the Kubernetes models (the OpenAPI schemas of the API server).
+const coreModels: Record<string, (o: Obj) => { validate(): void }> = {
+  'v1/ConfigMap': (o) => new ConfigMap(o),
+  'v1/Service': (o) => new Service(o),
+  'v1/ServiceAccount': (o) => new ServiceAccount(o),
+  'apps/v1/Deployment': (o) => new Deployment(o),
+};
+
+/** Schema errors of an object a hook emits; throws for a kind nothing here can check. */
+export function emittedObjectErrors(o: Obj): string[] {
+  const [group, version] = o.apiVersion.includes('/') ? o.apiVersion.split('/') : ['', o.apiVersion];
+  if (group === 'networking.istio.io' && (o.kind === 'Sidecar' || o.kind === 'EnvoyFilter')) {
+    return errorsOf(istioSchema(o.kind === 'Sidecar' ? 'istio-sidecar-crd.yaml' : 'istio-envoyfilter-crd.yaml', version), o);
+  }
+  const model = coreModels[`${o.apiVersion}/${o.kind}`];
+  if (!model) throw new Error(`no schema to check ${o.apiVersion} ${o.kind} against`);
+  try {
+    model(o).validate();
+    return [];
+  } catch (e) {
+    return [(e as Error).message];
+  }
 }
