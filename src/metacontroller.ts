@@ -71,6 +71,8 @@ export interface CustomizeResponse {
 export interface ParentKind {
   group: string;
   kind: string;
+  /** A cluster-scoped parent has no namespace; a namespaced one must have one. */
+  clusterScoped?: boolean;
 }
 
 /** Input that is not a Metacontroller request of the expected shape (answered with 422). */
@@ -119,7 +121,10 @@ function checkParent(body: Record<string, unknown>, expected: ParentKind): KObje
       `parent must be a ${expected.kind} (${expected.group}), got ${parent.kind} (${parent.apiVersion})`,
     );
   }
-  if (typeof parent.metadata.namespace !== 'string' || parent.metadata.namespace === '') {
+  const namespace = parent.metadata.namespace;
+  if (expected.clusterScoped) {
+    if (namespace) throw new InvalidRequest(`parent ${expected.kind} is cluster-scoped, but has metadata.namespace ${JSON.stringify(namespace)}`);
+  } else if (typeof namespace !== 'string' || namespace === '') {
     throw new InvalidRequest('parent.metadata.namespace must be a non-empty string');
   }
   return parent;

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import * as lazyloadconfig from '../hooks/lazyloadconfig.js';
 import * as servicefence from '../hooks/servicefence.js';
 import { encodeCanonical } from './canonical.js';
 import { type DependencySource, noDependencySource } from './dependency.js';
@@ -89,6 +90,7 @@ export function createApp(deps: AppDeps = {}): Hono {
 
   hook('servicefence/customize', (body) => servicefence.customize(body));
   hook('servicefence/sync', (body) => servicefence.sync(body, syncDeps));
+  hook('lazyloadconfig/sync', (body) => lazyloadconfig.sync(body, syncDeps));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => ((deps.isReady ?? (() => true))() ? c.json({ status: 'ready' }) : c.json({ status: 'not ready' }, 503)));

@@ -1,0 +1,18 @@
+// The lazyloadconfig CompositeController hook: the config is the whole input, so sync only decodes
+// the request and lets the core decide.
+
+import { FENCE_GROUP } from '../src/fence.js';
+import { ENVOYFILTER_GROUP, ENVOYFILTER_VERSION } from '../src/envoyfilter.js';
+import { type LazyloadConfigStatus, renderLazyloadConfig } from '../src/lazyloadconfig.js';
+import { type CompositeSyncResponse, decodeCompositeSync, declaredChildVersion } from '../src/metacontroller.js';
+
+const LAZYLOAD_CONFIG = { group: FENCE_GROUP, kind: 'LazyloadConfig', clusterScoped: true };
+
+export function sync(body: unknown, deps: { now: () => Date }): CompositeSyncResponse<LazyloadConfigStatus> {
+  const req = decodeCompositeSync(body, LAZYLOAD_CONFIG);
+  const versions = {
+    destinationRule: declaredChildVersion(req.controller, ENVOYFILTER_GROUP, 'destinationrules', `${ENVOYFILTER_GROUP}/v1`),
+    envoyFilter: declaredChildVersion(req.controller, ENVOYFILTER_GROUP, 'envoyfilters', ENVOYFILTER_VERSION),
+  };
+  return renderLazyloadConfig({ parent: req.parent, versions }, deps.now());
+}

@@ -1,0 +1,150 @@
+// The objects that run one global sidecar (DESIGN §6): the forwarder's Deployment with its
+// ServiceAccount, the Service fenced proxies route unknown calls to, the ConfigMap with the ports it
+// listens on, the DestinationRule that keeps HTTP/2 end to end, and the EnvoyFilter that lets
+// destinations credit the original caller instead of the global sidecar.
+
+import type { LazyloadConfig } from './config.js';
+import { GLOBAL_SIDECAR_NAME, type GlobalSidecar } from './globalsidecar.js';
+import type { KObject } from './metacontroller.js';
+
+/** The image when the config names none: this release of lazyload, which serves `lazyload forwarder`. */
+export const DEFAULT_GLOBAL_SIDECAR_IMAGE = 'lazyload:0.1.0';
+export const PORTS_FILE_DIR = '/etc/lazyload/global-sidecar';
+export const PORTS_FILE_KEY = 'cfg';
+export const METADATA_EXCHANGE_REMOVE = 'global-sidecar-metadata-exchange-remove';
+/** Proxy metadata that marks the global sidecar's own proxy (Slime's value, so Slime's filters still match). */
+export const SLIME_APP = { key: 'SLIME_APP', value: 'LAZYLOAD_GLOBAL_SIDECAR' };
+
+const DEFAULT_RESOURCES = { limits: { cpu: '1', memory: '512Mi' }, requests: { cpu: '200m', memory: '200Mi' } };
+const APP = { app: GLOBAL_SIDECAR_NAME };
+
+export interface ChildVersions {
+  destinationRule: string;
+  envoyFilter: string;
+}
+
+/** `wormholePorts:` as YAML, what the forwarder reads from its ConfigMap. */
+export const portsFile = (ports: number[]): string => `wormholePorts:\n${ports.map((p) => `- ${p}\n`).join('')}`;
+
+const meta = (gs: GlobalSidecar, name = GLOBAL_SIDECAR_NAME, labels?: Record<string, string>) =>
+  labels ? { labels, name, namespace: gs.namespace } : { name, namespace: gs.namespace };
+
+function deployment(config: LazyloadConfig, gs: GlobalSidecar, ports: number[]): KObject {
+  const { probePort, replicas, image, resources } = config.globalSidecar;
+  // Injected, or it forwards without telemetry and lazy loading never learns (Slime #479).
+  const injection: Record<string, string> = config.selfResourceRev ? { 'istio.io/rev': config.selfResourceRev } : { 'sidecar.istio.io/inject': 'true' };
+  const probe = (path: string) => ({ httpGet: { path, port: probePort }, periodSeconds: 5 });
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: meta(gs, GLOBAL_SIDECAR_NAME, { ...APP }),
+    spec: {
+      replicas,
+      selector: { matchLabels: { ...APP } },
+      template: {
+        metadata: {
+          annotations: { 'proxy.istio.io/config': `proxyMetadata:\n  ISTIO_META_${SLIME_APP.key}: ${SLIME_APP.value}\n` },
+          labels: { ...APP, ...injection },
+        },
+        spec: {
+          containers: [
+            {
+              args: ['forwarder'],
+              env: [
+                { name: 'WORMHOLE_PORTS_FILE', value: `${PORTS_FILE_DIR}/${PORTS_FILE_KEY}` },
+                { name: 'PROBE_PORT', value: String(probePort) },
+                { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+              ],
+              image: image ?? DEFAULT_GLOBAL_SIDECAR_IMAGE,
+              imagePullPolicy: 'IfNotPresent',
+              livenessProbe: probe('/healthz/live'),
+              name: GLOBAL_SIDECAR_NAME,
+              ports: [
+                ...ports.map((p) => ({ containerPort: p, name: `http-${p}`, protocol: 'TCP' })),
+                { containerPort: probePort, name: 'probe', protocol: 'TCP' },
+              ],
+              readinessProbe: probe('/healthz/ready'),
+              resources: resources ?? DEFAULT_RESOURCES,
+              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, readOnlyRootFilesystem: true },
+              volumeMounts: [
+                { mountPath: PORTS_FILE_DIR, name: 'ports', readOnly: true },
+                // Scratch space (Node's compile cache) under a read-only root.
+                { mountPath: '/tmp', name: 'tmp' },
+              ],
+            },
+          ],
+          securityContext: {
+            runAsGroup: 1000,
+            runAsNonRoot: true,
+            runAsUser: 1000,
+            seccompProfile: { type: 'RuntimeDefault' },
+            // Wormhole ports are service ports such as 80: let the non-root forwarder bind them.
+            sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }],
+          },
+          serviceAccountName: GLOBAL_SIDECAR_NAME,
+          volumes: [
+            { configMap: { name: GLOBAL_SIDECAR_NAME }, name: 'ports' },
+            { emptyDir: { sizeLimit: '64Mi' }, name: 'tmp' },
+          ],
+        },
+      },
+    },
+  };
+}
+
+function service(gs: GlobalSidecar, ports: number[]): KObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    // `serviceFenced: "false"`: auto-fence must never fence the global sidecar itself.
+    metadata: meta(gs, GLOBAL_SIDECAR_NAME, { ...APP, service: GLOBAL_SIDECAR_NAME, 'slime.io/serviceFenced': 'false' }),
+    spec: {
+      ports: ports.map((p) => ({ name: `http-${p}`, port: p, protocol: 'TCP', targetPort: p })),
+      selector: { ...APP },
+      type: 'ClusterIP',
+    },
+  };
+}
+
+function metadataExchangeRemove(gs: GlobalSidecar, apiVersion: string): KObject {
+  const patch = (context: string) => ({
+    applyTo: 'HTTP_FILTER',
+    match: {
+      context,
+      listener: { filterChain: { filter: { name: 'envoy.filters.network.http_connection_manager', subFilter: { name: 'istio.metadata_exchange' } } } },
+      proxy: { metadata: { [SLIME_APP.key]: SLIME_APP.value } },
+    },
+    patch: { operation: 'REMOVE' },
+  });
+  return {
+    apiVersion,
+    kind: 'EnvoyFilter',
+    metadata: meta(gs, METADATA_EXCHANGE_REMOVE),
+    spec: { configPatches: ['SIDECAR_INBOUND', 'SIDECAR_OUTBOUND', 'GATEWAY'].map(patch) },
+  };
+}
+
+/** Every object of the global sidecar in one namespace, in a fixed order. */
+export function globalSidecarObjects(config: LazyloadConfig, gs: GlobalSidecar, ports: number[], versions: ChildVersions): KObject[] {
+  const objects: KObject[] = [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(gs, GLOBAL_SIDECAR_NAME, { ...APP }) },
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      data: { [PORTS_FILE_KEY]: portsFile(ports) },
+      metadata: meta(gs, GLOBAL_SIDECAR_NAME, { 'lazyload.slime.io/config': GLOBAL_SIDECAR_NAME }),
+    },
+    service(gs, ports),
+    deployment(config, gs, ports),
+  ];
+  if (config.supportH2) {
+    objects.push({
+      apiVersion: versions.destinationRule,
+      kind: 'DestinationRule',
+      metadata: meta(gs),
+      spec: { host: gs.host, trafficPolicy: { connectionPool: { http: { useClientProtocol: true } } } },
+    });
+  }
+  objects.push(metadataExchangeRemove(gs, versions.envoyFilter));
+  return objects;
+}
