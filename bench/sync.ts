@@ -19,7 +19,10 @@ const managedFields = (manager: string) =>
     fieldsV1: { 'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } }, 'f:spec': { 'f:enable': {}, 'f:host': { '.': {} } } },
   }));
 
-/** A fence with 50 learned dependencies, managedFields, and the Sidecar it already has. */
+/**
+ * A fence with 50 learned dependencies, managedFields, the Sidecar and EnvoyFilter it already has, and
+ * a config with two wormhole ports and four dispatches (two of them templates).
+ */
 export function realisticRequest(): string {
   const hosts = Array.from({ length: 50 }, (_, i) => `svc-${String(i).padStart(2, '0')}.ns-${i % 7}.svc.cluster.local`);
   const metricStatus = Object.fromEntries(hosts.map((h) => [`{destination_service="${h}"}`, '1']));
@@ -33,12 +36,29 @@ export function realisticRequest(): string {
     metadata: { name: 'productpage', namespace: 'shop', uid: '0d7f1f9e-0000-4000-8000-000000000002', resourceVersion: '918274', labels: { 'controller-uid': meta.uid }, annotations: { 'metacontroller.k8s.io/last-applied-configuration': JSON.stringify({ spec: { egress: [{ hosts: sidecarHosts }] } }) }, ownerReferences: [{ apiVersion: 'microservice.slime.io/v1alpha1', kind: 'ServiceFence', name: 'productpage', uid: meta.uid, controller: true, blockOwnerDeletion: true }], managedFields: managedFields('metacontroller') },
     spec: { workloadSelector: { labels: { app: 'productpage' } }, egress: [{ hosts: sidecarHosts }] },
   };
+  const envoyFilter = { apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', metadata: { ...sidecar.metadata, name: 'productpage-to-global-sidecar', uid: '0d7f1f9e-0000-4000-8000-000000000003' }, spec: { workloadSelector: { labels: { app: 'productpage' } }, configPatches: [] } };
   const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'productpage', namespace: 'shop', labels: { app: 'productpage' }, managedFields: managedFields('helm') }, spec: { selector: { app: 'productpage' }, ports: [{ name: 'http', port: 9080, targetPort: 9080, protocol: 'TCP' }] } };
-  const config = { apiVersion: 'microservice.slime.io/v1alpha1', kind: 'LazyloadConfig', metadata: { name: 'default' }, spec: { wormholePort: ['9080'], domainAliases: [{ pattern: '(?P<service>[^\\.]+)\\.(?P<namespace>[^\\.]+)\\.svc\\.cluster\\.local$', templates: ['$service.$namespace'] }] } };
+  const dispatches = [
+    { name: 'egress', domains: ['*.example.com', 'api.partner.net'], cluster: 'outbound|{{port}}||egress.{{values.egressNamespace}}.svc.cluster.local' },
+    { name: 'by-namespace', domains: ['legacy.internal'], cluster: '{{#if (eq fence.namespace "shop")}}outbound|80||legacy.shop.svc.cluster.local{{else}}{{globalSidecar.cluster}}{{/if}}' },
+    { domainRegex: '^(?:[0-9]{1,3}\\.){3}[0-9]{1,3}(?::[0-9]+)?$', cluster: 'PassthroughCluster' },
+    { domainRegex: '^(?:[^.])+$', cluster: '_GLOBAL_SIDECAR' },
+  ];
+  const config = {
+    apiVersion: 'microservice.slime.io/v1alpha1',
+    kind: 'LazyloadConfig',
+    metadata: { name: 'default' },
+    spec: {
+      wormholePort: ['9080', '15014'],
+      dispatches,
+      values: { egressNamespace: 'egress' },
+      domainAliases: [{ pattern: '(?P<service>[^\\.]+)\\.(?P<namespace>[^\\.]+)\\.svc\\.cluster\\.local$', templates: ['$service.$namespace'] }],
+    },
+  };
   return JSON.stringify({
     controller: { apiVersion: 'metacontroller.k8s.io/v1alpha1', kind: 'CompositeController', metadata: { name: 'lazyload-servicefence' }, spec: { childResources: [{ apiVersion: 'networking.istio.io/v1', resource: 'sidecars' }] } },
     parent: { apiVersion: 'microservice.slime.io/v1alpha1', kind: 'ServiceFence', metadata: meta, spec: { enable: true, workloadSelector: { fromService: true } }, status: { domains, metricStatus, conditions, observedGeneration: 4 } },
-    children: { 'Sidecar.networking.istio.io/v1': { 'shop/productpage': sidecar }, 'EnvoyFilter.networking.istio.io/v1alpha3': {} },
+    children: { 'Sidecar.networking.istio.io/v1': { 'shop/productpage': sidecar }, 'EnvoyFilter.networking.istio.io/v1alpha3': { 'shop/productpage-to-global-sidecar': envoyFilter } },
     related: { 'Service.v1': { 'shop/productpage': service }, 'LazyloadConfig.microservice.slime.io/v1alpha1': { default: config } },
     finalizing: false,
   });
@@ -48,6 +68,9 @@ export async function benchSync(opts: { requests: number; concurrency: number; r
   const body = realisticRequest();
   const hook = await startServer({ port: 0, host: '127.0.0.1', logger: silentLogger });
   const sample = await (await fetch(`${hook.url}/servicefence/sync`, { method: 'POST', body })).text();
+  const answer = JSON.parse(sample);
+  // Measure the work we mean to: both children, every dispatch rendered, nothing rejected.
+  if (answer.children?.length !== 2 || answer.status.conditions.some((c: any) => c.status !== 'True')) throw new Error(`unexpected sync answer: ${sample.slice(0, 500)}`);
 
   // The floor: same HTTP stack, parse the body, answer a JSON as large and as detailed as the sync's
   // (the fence's status and the observed Sidecar's spec, padded to the same byte count).
