@@ -3,6 +3,7 @@
 // pasted in; the Slime spellings of the global-sidecar settings are accepted too.
 
 import { type AliasRules, compileAliases } from './alias.js';
+import { sortBytewise } from './canonical.js';
 import { type Dispatch, readDispatches, regexProblem } from './dispatch.js';
 import { Fields, type Issue, nameList } from './fields.js';
 import { type JsonObject, type LabelSelector, isObject } from './metacontroller.js';
@@ -63,6 +64,9 @@ export interface ParsedConfig {
 }
 
 const MODES: Record<string, GlobalSidecarMode> = { cluster: 'cluster', namespace: 'namespace', none: 'none', no: 'none' };
+// Where the Istio sidecar listens itself (admin, capture, HBONE, health, DNS, stats): the forwarder
+// could not bind them next to it.
+const ISTIO_PROXY_PORTS = new Set([15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053, 15090]);
 // A DNS-1123 label, what Kubernetes accepts as a namespace name.
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const PROM_DURATION = /^(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$/;
@@ -82,7 +86,9 @@ function wormholePorts(f: Fields): number[] {
   f.list('wormholePort').forEach((p, i) => {
     const s = typeof p === 'number' ? String(p) : typeof p === 'string' ? p.trim() : '';
     const n = Number(s);
-    if (/^\d+$/.test(s) && n >= 1 && n <= 65535) {
+    if (ISTIO_PROXY_PORTS.has(n)) {
+      f.issues.push({ field: `${f.at('wormholePort')}[${i}]`, message: `${n} is a port Istio's proxy listens on itself; ignored` });
+    } else if (/^\d+$/.test(s) && n >= 1 && n <= 65535) {
       if (!ports.includes(n)) ports.push(n);
     } else f.issues.push({ field: `${f.at('wormholePort')}[${i}]`, message: `must be a port number from 1 to 65535, got ${JSON.stringify(p)}` });
   });
@@ -101,7 +107,9 @@ function globalSidecar(spec: Fields, controllerNamespace: string): GlobalSidecar
   }
   const resources = gs.obj.resources;
   if (resources !== undefined && !isObject(resources)) gs.report('resources', 'must be an object of Kubernetes resource requirements');
-  const [where, key] = gs.has('namespaces') ? [gs, 'namespaces'] : [spec, 'namespace'];
+  // Name the field in the spelling the user wrote: Slime's top-level `namespace` for a pasted block.
+  const slime = !gs.has('namespaces') && (spec.has('namespace') || (!gs.has('mode') && spec.has('globalSidecarMode')));
+  const [where, key] = slime ? [spec, 'namespace'] : [gs, 'namespaces'];
   const namespaces = where.strings(key).filter((ns, i) => {
     if (!NAMESPACE.test(ns)) where.issues.push({ field: `${where.at(key)}[${i}]`, message: `${JSON.stringify(ns)} is not a namespace name; ignored` });
     return NAMESPACE.test(ns);
@@ -153,7 +161,7 @@ function handlers(p: Fields): PrometheusConfig['handlers'] {
   };
   const list = Array.isArray(p.obj.handlers)
     ? p.items('handlers').map((h, i) => read(h.string('name', String(i)), h))
-    : Object.keys(p.child('handlers').obj).map((name) => read(name, p.child('handlers').child(name)));
+    : sortBytewise(Object.keys(p.child('handlers').obj)).map((name) => read(name, p.child('handlers').child(name)));
   return list.filter((h) => h.query !== '');
 }
 
@@ -202,11 +210,21 @@ export function parseConfig(specValue: unknown, path = 'spec'): ParsedConfig {
     values: isObject(values) ? (values as JsonObject) : {},
   };
   const gs = config.globalSidecar;
+  for (const key of ['port', 'probePort'] as const) {
+    if (ISTIO_PROXY_PORTS.has(gs[key])) {
+      spec.child('globalSidecar').report(key, `${gs[key]} is a port Istio's proxy listens on itself; the default is used`);
+      gs[key] = key === 'port' ? 80 : 18181;
+    }
+  }
   if (gs.probePort === gs.port || config.wormholePort.includes(gs.probePort)) {
     spec.child('globalSidecar').report('probePort', `${gs.probePort} is also a wormhole port; the default 18181 is used`);
     gs.probePort = 18181;
   }
-  const warnings = spec.unknownKeys(KNOWN).map((key) => ({ field: spec.at(key), message: 'unknown field, ignored' }));
+  // Sorted: the order of a map's keys must never change an answer.
+  const warnings = sortBytewise(spec.unknownKeys(KNOWN)).map((key) => ({ field: spec.at(key), message: 'unknown field, ignored' }));
+  if (spec.obj.autoPort === true) {
+    warnings.push({ field: spec.at('autoPort'), message: 'ports are not discovered from Services here: list every port your workloads call in wormholePort' });
+  }
   return { config, errors, warnings };
 }
 

@@ -38,6 +38,34 @@ describe('LazyloadConfig', () => {
     expect(parseConfig({ wormholePort: ['9080', 80, '9080'] }).config.wormholePort).toEqual([9080, 80]);
   });
 
+  it("refuses ports Istio's proxy listens on itself, for wormhole ports and the global sidecar's", () => {
+    const { config, errors } = parseConfig({ wormholePort: [9080, 15001, '15090'], globalSidecar: { port: 15006, probePort: 15020 } });
+    expect(config.wormholePort).toEqual([9080]);
+    expect(config.globalSidecar).toMatchObject({ port: 80, probePort: 18181 });
+    expect(errors.map((e) => e.field)).toEqual(['spec.wormholePort[1]', 'spec.wormholePort[2]', 'spec.globalSidecar.port', 'spec.globalSidecar.probePort']);
+    expect(errors[0].message).toBe("15001 is a port Istio's proxy listens on itself; ignored");
+  });
+
+  it('moves a probe port that is also a wormhole port to the default', () => {
+    const { config, errors } = parseConfig({ wormholePort: [9080], globalSidecar: { probePort: 9080 } });
+    expect(config.globalSidecar.probePort).toBe(18181);
+    expect(errors).toEqual([{ field: 'spec.globalSidecar.probePort', message: '9080 is also a wormhole port; the default 18181 is used' }]);
+  });
+
+  it('names the namespaces field in the spelling the user wrote when namespace mode lists none', () => {
+    expect(parseConfig({ globalSidecar: { mode: 'namespace' } }).errors[0].field).toBe('spec.globalSidecar.namespaces');
+    expect(parseConfig({ globalSidecarMode: 'namespace' }).errors[0].field).toBe('spec.namespace');
+  });
+
+  it('warns that autoPort discovers nothing here, and lists unknown fields in a fixed order', () => {
+    const { warnings } = parseConfig({ zeta: 1, autoPort: true, alpha: 2 });
+    expect(warnings).toEqual([
+      { field: 'spec.alpha', message: 'unknown field, ignored' },
+      { field: 'spec.zeta', message: 'unknown field, ignored' },
+      { field: 'spec.autoPort', message: 'ports are not discovered from Services here: list every port your workloads call in wormholePort' },
+    ]);
+  });
+
   it('reports each wrong field by path and keeps its default, applying the rest', () => {
     const { config, errors } = parseConfig({
       serviceLabel: 5,
