@@ -13,6 +13,7 @@ import {
   declaredChildVersion,
   objectsOfKind,
 } from '../src/metacontroller.js';
+import { GLOBAL_SIDECAR_ENDPOINTS, hasReadyEndpoint } from '../src/globalsidecar.js';
 import { planFence, renderFence } from '../src/servicefence.js';
 import { SIDECAR_GROUP, SIDECAR_VERSION } from '../src/sidecar.js';
 
@@ -24,7 +25,10 @@ export interface SyncDeps {
 const FENCE = { group: FENCE_GROUP, kind: FENCE_KIND };
 const LAZYLOAD_CONFIG_RULE: RelatedResourceRule = { apiVersion: `${FENCE_GROUP}/v1alpha1`, resource: 'lazyloadconfigs', names: ['default'] };
 
-/** Related objects: the fence's own Service, the label-selected Services (cluster-wide), the config. */
+/**
+ * Related objects: the fence's own Service, the label-selected Services (cluster-wide), the global
+ * sidecars' EndpointSlices, the config.
+ */
 export function customize(body: unknown): CustomizeResponse {
   const { parent } = decodeCustomize(body, FENCE);
   const { name, namespace } = parent.metadata;
@@ -38,18 +42,20 @@ export function customize(body: unknown): CustomizeResponse {
     seen.add(key);
     rules.push({ apiVersion: 'v1', resource: 'services', labelSelector: { matchLabels: selector } });
   }
-  rules.push(LAZYLOAD_CONFIG_RULE);
+  rules.push(GLOBAL_SIDECAR_ENDPOINTS, LAZYLOAD_CONFIG_RULE);
   return { relatedResources: rules };
 }
 
 export async function sync(body: unknown, deps: SyncDeps): Promise<CompositeSyncResponse<ServiceFenceStatus>> {
   const req = decodeCompositeSync(body, FENCE);
   const name = req.parent.metadata.name;
+  const endpoints = objectsOfKind(req.related, 'discovery.k8s.io', 'EndpointSlice');
   const plan = planFence({
     fence: req.parent,
     services: objectsOfKind(req.related, '', 'Service'),
     lazyloadConfig: objectsOfKind(req.related, FENCE_GROUP, 'LazyloadConfig').find((c) => c.metadata.name === 'default'),
     observedSidecar: objectsOfKind(req.children, SIDECAR_GROUP, 'Sidecar').find((s) => s.metadata.name === name),
+    isGlobalSidecarReady: (gs) => hasReadyEndpoint(endpoints, gs),
     sidecarApiVersion: declaredChildVersion(req.controller, SIDECAR_GROUP, 'sidecars', SIDECAR_VERSION),
     envoyFilterApiVersion: declaredChildVersion(req.controller, ENVOYFILTER_GROUP, 'envoyfilters', ENVOYFILTER_VERSION),
   });

@@ -3,6 +3,7 @@
 // a listener and route configuration for each of them, whatever their Sidecar lets them see.
 
 import type { LazyloadConfig } from './config.js';
+import { type KObject, isObject } from './metacontroller.js';
 import { globalSidecarCluster, globalSidecarHostIn } from './template.js';
 
 export const GLOBAL_SIDECAR_NAME = 'global-sidecar';
@@ -41,4 +42,27 @@ export function globalSidecarOf(config: LazyloadConfig, fenceNamespace: string):
 export function wormholePorts(config: LazyloadConfig): number[] {
   const ports = config.wormholePort;
   return ports.includes(config.globalSidecar.port) ? ports : [...ports, config.globalSidecar.port];
+}
+
+const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+/** Related-object rule: the EndpointSlices of every global-sidecar Service, in any namespace. */
+export const GLOBAL_SIDECAR_ENDPOINTS = {
+  apiVersion: 'discovery.k8s.io/v1',
+  resource: 'endpointslices',
+  labelSelector: { matchLabels: { [SERVICE_NAME_LABEL]: GLOBAL_SIDECAR_NAME } },
+};
+
+/**
+ * Whether the global sidecar's Service has a ready endpoint in these EndpointSlices. An endpoint
+ * whose `ready` is unset counts as ready, as Kubernetes documents.
+ */
+export function hasReadyEndpoint(slices: KObject[], gs: GlobalSidecar): boolean {
+  return slices.some(
+    (s) =>
+      s.metadata.namespace === gs.namespace &&
+      s.metadata.labels?.[SERVICE_NAME_LABEL] === GLOBAL_SIDECAR_NAME &&
+      Array.isArray(s.endpoints) &&
+      s.endpoints.some((e) => isObject(e) && !(isObject(e.conditions) && e.conditions.ready === false)),
+  );
 }

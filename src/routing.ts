@@ -1,6 +1,9 @@
 // Where a fence's calls outside its Sidecar go (DESIGN §5.3): the global sidecar that serves its
-// namespace, on every wormhole port, unless a dispatch sends them elsewhere.
+// namespace, on every wormhole port, unless a dispatch sends them elsewhere. A route to a global
+// sidecar with no ready endpoint fails every call it takes; without the EnvoyFilter those calls pass
+// through directly, as they would with no lazy loading, so the filter waits for a ready one.
 
+import type { ConditionJudgement } from './conditions.js';
 import type { LazyloadConfig } from './config.js';
 import { type ResolvedDispatch, resolveDispatches } from './dispatch.js';
 import type { Issue } from './fields.js';
@@ -8,25 +11,44 @@ import { type GlobalSidecar, globalSidecarOf, wormholePorts } from './globalside
 
 /** How the fence's unknown calls leave it: through which global sidecar, on which ports, with which dispatches. */
 export interface Routing {
+  /** Set when the fence gets its EnvoyFilter. */
   globalSidecar?: GlobalSidecar;
   ports: number[];
   dispatches: ResolvedDispatch[];
   /** Config problems that show only for this fence (a template failing on its context). */
   issues: Issue[];
+  /** `GlobalSidecarReady`, whenever a mode other than none is configured. */
+  condition?: ConditionJudgement;
 }
 
-export function routeUnknownCalls(config: LazyloadConfig, name: string, namespace: string): Routing {
+const TYPE = 'GlobalSidecarReady';
+const PASS_THROUGH = 'calls outside its Sidecar pass through directly (no EnvoyFilter)';
+
+export function routeUnknownCalls(
+  config: LazyloadConfig,
+  fence: { name: string; namespace: string },
+  isReady: (globalSidecar: GlobalSidecar) => boolean,
+): Routing {
   const none: Routing = { ports: [], dispatches: [], issues: [] };
   if (config.globalSidecar.mode === 'none') return none;
-  const globalSidecar = globalSidecarOf(config, namespace);
+  const globalSidecar = globalSidecarOf(config, fence.namespace);
   if (!globalSidecar) {
-    // Routing to a global sidecar that does not exist would break every unknown call; without the
-    // EnvoyFilter they pass through directly, as they would with no lazy loading.
-    const message = `does not list ${namespace}: no global sidecar serves this fence, so it gets no EnvoyFilter and calls outside its Sidecar pass through directly`;
-    return { ...none, issues: [{ field: 'spec.globalSidecar.namespaces', message }] };
+    const message = `namespace mode runs no global sidecar in ${fence.namespace} (not in globalSidecar.namespaces), so ${PASS_THROUGH}`;
+    return { ...none, condition: { type: TYPE, status: 'False', reason: 'NotInNamespaces', message } };
   }
   const ports = wormholePorts(config);
-  const contexts = ports.map((port) => ({ fence: { name, namespace }, port, globalSidecar, values: config.values }));
+  const contexts = ports.map((port) => ({ fence, port, globalSidecar, values: config.values }));
   const { resolved, issues } = resolveDispatches(config.dispatches, contexts);
-  return { globalSidecar, ports, dispatches: resolved, issues };
+  const routing = { ports, dispatches: resolved, issues };
+  const usesGlobalSidecar = !config.passthroughByDefault || resolved.some((d) => d.clusters.some((c) => c.kind === 'globalSidecar'));
+  if (!usesGlobalSidecar) {
+    const message = 'no route of the EnvoyFilter goes to the global sidecar (passthroughByDefault, no _GLOBAL_SIDECAR dispatch)';
+    return { ...routing, globalSidecar, condition: { type: TYPE, status: 'True', reason: 'NotUsed', message } };
+  }
+  if (!isReady(globalSidecar)) {
+    const message = `Service ${globalSidecar.host} has no ready endpoint, so ${PASS_THROUGH} until it has one`;
+    return { ...routing, condition: { type: TYPE, status: 'False', reason: 'NoReadyEndpoint', message } };
+  }
+  const message = `Service ${globalSidecar.host} has a ready endpoint; calls outside the Sidecar go there`;
+  return { ...routing, globalSidecar, condition: { type: TYPE, status: 'True', reason: 'Ready', message } };
 }

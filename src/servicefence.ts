@@ -10,6 +10,7 @@ import { buildToGlobalSidecar } from './envoyfilter.js';
 import { type FenceSpec, type ServiceFenceStatus, parseFenceSpec, secondsToNextExpiry } from './fence.js';
 import { type Issue, formatIssues } from './fields.js';
 import { type CompositeSyncResponse, type KObject, isObject } from './metacontroller.js';
+import type { GlobalSidecar } from './globalsidecar.js';
 import { type Routing, routeUnknownCalls } from './routing.js';
 import { REV_LABEL, type WorkloadSelection, buildSidecar, egressHosts, selectWorkload } from './sidecar.js';
 
@@ -21,6 +22,8 @@ export interface FenceRequest {
   lazyloadConfig?: KObject;
   /** The fence's Sidecar as Metacontroller observed it. */
   observedSidecar?: KObject;
+  /** Whether a global sidecar has a ready endpoint: the EnvoyFilter waits for one. */
+  isGlobalSidecarReady: (globalSidecar: GlobalSidecar) => boolean;
   sidecarApiVersion: string;
   envoyFilterApiVersion: string;
 }
@@ -76,7 +79,7 @@ export function planFence(req: FenceRequest): FencePlan {
     sidecarApiVersion: req.sidecarApiVersion,
     envoyFilterApiVersion: req.envoyFilterApiVersion,
   };
-  return { ...plan, routing: routeUnknownCalls(config, name, namespace) };
+  return { ...plan, routing: routeUnknownCalls(config, { name, namespace }, req.isGlobalSidecarReady) };
 }
 
 function configValid(plan: FencePlan): ConditionJudgement {
@@ -119,7 +122,7 @@ export function renderFence(plan: FencePlan, learned: Learned, now: Date): Compo
   });
 
   const routes = plan.routing;
-  const judgements = [configValid(plan), dependencyCondition(learned), plan.selection.serviceFound].filter((c): c is ConditionJudgement => c !== undefined);
+  const judgements = [configValid(plan), dependencyCondition(learned), plan.selection.serviceFound, plan.routing.condition].filter((c): c is ConditionJudgement => c !== undefined);
   // Keys in bytewise order, as they are written out.
   const status: ServiceFenceStatus = { conditions: settleConditions(judgements, plan.previous.conditions, now) };
   if (domains.size > 0) status.domains = encodeDomains(domains);

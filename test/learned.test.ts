@@ -14,7 +14,7 @@ const C = 'c.default.svc.cluster.local';
 type Status = Record<string, any>;
 function sync(status: Status, learned: Learned, spec: Record<string, unknown> = { enable: true }) {
   const fence: KObject = { apiVersion: 'microservice.slime.io/v1alpha1', kind: 'ServiceFence', metadata: { name: 'web', namespace: 'default' }, spec, status };
-  const plan = planFence({ fence, services: [], sidecarApiVersion: 'networking.istio.io/v1', envoyFilterApiVersion: 'networking.istio.io/v1alpha3' });
+  const plan = planFence({ fence, services: [], sidecarApiVersion: 'networking.istio.io/v1', envoyFilterApiVersion: 'networking.istio.io/v1alpha3', isGlobalSidecarReady: () => true });
   const out = renderFence(plan, learned, NOW);
   return { status: out.status as Status, hosts: (out.children[0]?.spec as any)?.egress[0].hosts as string[], resync: out.resyncAfterSeconds };
 }

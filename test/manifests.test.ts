@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
+import * as servicefence from '../hooks/servicefence.js';
 import { type Obj, type Schema, crdSchema, docs, docsOf, errorsOf, repoRoot, schemasDir } from './support/schemas.js';
 
 const manifestsDir = path.join(repoRoot, 'metacontroller');
@@ -144,6 +145,20 @@ describe('metacontroller/ install manifests', () => {
     // Namespaces are only ever read.
     const nsVerbs = (role.rules as Obj[]).filter((r) => r.apiGroups.includes('') && r.resources.includes('namespaces'));
     expect(nsVerbs.flatMap((r) => r.verbs).sort()).toEqual(['get', 'list', 'watch']);
+  });
+
+  it('lets Metacontroller read every related resource the customize hooks ask for', () => {
+    const role = one('ClusterRole', 'lazyload-metacontroller');
+    const parent = {
+      apiVersion: 'microservice.slime.io/v1alpha1', kind: 'ServiceFence', metadata: { name: 'web', namespace: 'shop' },
+      spec: { labelSelector: [{ selector: { app: 'db' } }] },
+    };
+    const { relatedResources } = servicefence.customize({ parent });
+    for (const { apiVersion, resource } of relatedResources) {
+      const group = apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
+      const verbs = new Set((role.rules as Obj[]).filter((r) => r.apiGroups.includes(group) && r.resources.includes(resource)).flatMap((r) => r.verbs as string[]));
+      expect(['get', 'list', 'watch'].filter((v) => !verbs.has(v)), `${group || 'core'}/${resource}`).toEqual([]);
+    }
   });
 
   it('points every hook at the hook Service in the install namespace', () => {
