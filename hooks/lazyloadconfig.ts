@@ -3,6 +3,7 @@
 
 import { FENCE_GROUP } from '../src/fence.js';
 import { ENVOYFILTER_GROUP, ENVOYFILTER_VERSION } from '../src/envoyfilter.js';
+import { DESTINATION_RULE } from '../src/globalsidecar-objects.js';
 import { type LazyloadConfigStatus, renderLazyloadConfig } from '../src/lazyloadconfig.js';
 import { type CompositeSyncResponse, decodeCompositeSync, declaredChildVersion } from '../src/metacontroller.js';
 
@@ -11,7 +12,7 @@ const LAZYLOAD_CONFIG = { group: FENCE_GROUP, kind: 'LazyloadConfig', clusterSco
 export function sync(body: unknown, deps: { now: () => Date }): CompositeSyncResponse<LazyloadConfigStatus> {
   const req = decodeCompositeSync(body, LAZYLOAD_CONFIG);
   const versions = {
-    destinationRule: declaredChildVersion(req.controller, ENVOYFILTER_GROUP, 'destinationrules', `${ENVOYFILTER_GROUP}/v1`),
+    destinationRule: declaredChildVersion(req.controller, DESTINATION_RULE.group, DESTINATION_RULE.resource, DESTINATION_RULE.version),
     envoyFilter: declaredChildVersion(req.controller, ENVOYFILTER_GROUP, 'envoyfilters', ENVOYFILTER_VERSION),
   };
   return renderLazyloadConfig({ parent: req.parent, versions }, deps.now());

@@ -18,6 +18,8 @@ export const SLIME_APP = { key: 'SLIME_APP', value: 'LAZYLOAD_GLOBAL_SIDECAR' };
 const DEFAULT_RESOURCES = { limits: { cpu: '1', memory: '512Mi' }, requests: { cpu: '200m', memory: '200Mi' } };
 const APP = { app: GLOBAL_SIDECAR_NAME };
 
+export const DESTINATION_RULE = { group: 'networking.istio.io', resource: 'destinationrules', version: 'networking.istio.io/v1' };
+
 export interface ChildVersions {
   destinationRule: string;
   envoyFilter: string;
@@ -43,7 +45,13 @@ function deployment(config: LazyloadConfig, gs: GlobalSidecar, ports: number[]):
       selector: { matchLabels: { ...APP } },
       template: {
         metadata: {
-          annotations: { 'proxy.istio.io/config': `proxyMetadata:\n  ISTIO_META_${SLIME_APP.key}: ${SLIME_APP.value}\n` },
+          annotations: {
+            // Istio merges these app metrics into its own scrape: the forwarder's dependency counter.
+            'prometheus.io/path': '/metrics',
+            'prometheus.io/port': String(probePort),
+            'prometheus.io/scrape': 'true',
+            'proxy.istio.io/config': `proxyMetadata:\n  ISTIO_META_${SLIME_APP.key}: ${SLIME_APP.value}\n`,
+          },
           labels: { ...APP, ...injection },
         },
         spec: {
@@ -106,7 +114,7 @@ function service(gs: GlobalSidecar, ports: number[]): KObject {
   };
 }
 
-function metadataExchangeRemove(gs: GlobalSidecar, apiVersion: string): KObject {
+function metadataExchangeRemove(gs: GlobalSidecar, apiVersion: string, rev: string | undefined): KObject {
   const patch = (context: string) => ({
     applyTo: 'HTTP_FILTER',
     match: {
@@ -119,7 +127,8 @@ function metadataExchangeRemove(gs: GlobalSidecar, apiVersion: string): KObject 
   return {
     apiVersion,
     kind: 'EnvoyFilter',
-    metadata: meta(gs, METADATA_EXCHANGE_REMOVE),
+    // Scoped to the revision the global sidecar runs, as Slime labels the filters it writes.
+    metadata: meta(gs, METADATA_EXCHANGE_REMOVE, rev ? { 'istio.io/rev': rev } : undefined),
     spec: { configPatches: ['SIDECAR_INBOUND', 'SIDECAR_OUTBOUND', 'GATEWAY'].map(patch) },
   };
 }
@@ -145,6 +154,6 @@ export function globalSidecarObjects(config: LazyloadConfig, gs: GlobalSidecar, 
       spec: { host: gs.host, trafficPolicy: { connectionPool: { http: { useClientProtocol: true } } } },
     });
   }
-  objects.push(metadataExchangeRemove(gs, versions.envoyFilter));
+  objects.push(metadataExchangeRemove(gs, versions.envoyFilter, config.selfResourceRev));
   return objects;
 }

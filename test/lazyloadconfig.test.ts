@@ -120,7 +120,7 @@ describe('lazyloadconfig sync', () => {
         fenceLabelKeyAlias: 'app',
       }),
     );
-    expect(body.status.errors.map((e: Obj) => e.field)).toEqual(['spec.wormholePort[0]', 'spec.namespace', 'spec.globalSidecar.probePort']);
+    expect(body.status.errors.map((e: Obj) => e.field)).toEqual(['spec.wormholePort[0]', 'spec.globalSidecar.namespaces', 'spec.globalSidecar.probePort']);
     expect(body.status.warnings).toEqual([{ field: 'spec.fenceLabelKeyAlias', message: 'unknown field, ignored' }]);
     const [condition] = body.status.conditions;
     expect(condition).toMatchObject({ type: 'ConfigValid', status: 'False', reason: 'InvalidFields' });
