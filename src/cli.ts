@@ -1,8 +1,10 @@
 // `lazyload <command>`: one executable for the hook server and the tools around it.
 
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import client from 'prom-client';
 import { connectPrometheus } from './prometheus/index.js';
+import { render } from './render.js';
 import { FixtureError, fixtureFiles, loadFixture, replay } from './replay.js';
 import { createLogger, parseLevel } from './log.js';
 import { DEFAULT_BODY_LIMIT } from './server.js';
@@ -15,6 +17,7 @@ Lazy loading for Istio as Metacontroller hooks.
 Commands:
   serve              run the hook server (what \`npm start\` runs)
   replay [paths...]  replay fixture files or folders through the hook server
+  render -f FILE...  print what the hooks would emit for LazyloadConfig, ServiceFence and Service YAML
 
 Run \`lazyload <command> --help\` for the options of a command.`;
 
@@ -34,7 +37,90 @@ Environment:
 Posts every fixture (YAML or JSON, see fixtures/README.md) found in the given files or folders
 (default: fixtures) through the hook server and compares the answers with the expected ones.
 Prints a diff for every mismatch; exits 1 if any fixture does not match.`,
+  render: `Usage: lazyload render -f FILE [-f FILE...] [-n NAMESPACE] [--global-sidecar] [--now TIME]
+
+Prints what the hooks would emit for the objects in the files, without a cluster, running the same
+code as the hooks. For each ServiceFence, in input order: its Sidecar, then its EnvoyFilter when it
+has one. With no ServiceFence, the global-sidecar objects of the LazyloadConfig (one set per
+global-sidecar namespace; none in mode none).
+
+Input: multi-document YAML holding LazyloadConfig and ServiceFence (microservice.slime.io) and
+Service (v1) objects; the items of a \`kind: List\` are read too, other kinds are skipped with a note.
+Only the LazyloadConfig named default is read (as by the hooks); without one, the built-in defaults
+apply. Learned dependencies are read from a fence's status.metricStatus; no Prometheus is asked.
+No Sidecar is observed, so a fence with fromService and no Service gets none.
+
+Options:
+  -f, --filename FILE   a YAML file to read, - for stdin; repeat for more files (required)
+  -n, --namespace NS    namespace of namespaced objects that have none (default "default")
+      --global-sidecar  also print the global-sidecar objects when fences are given (after them)
+      --now TIME        evaluate deadlines at this RFC 3339 time, e.g. 2024-05-01T12:00:00Z
+                        (default: the current time)
+  -h, --help            show this help
+
+Output: the objects on stdout as multi-document YAML, ready for \`kubectl apply -f -\`. Problems on
+stderr, one a line, as FILE: document N (Kind namespace/name): field: message (documents counted
+from 1 in each file, stdin named <stdin>). Lines starting with warning: or note: do not change the
+exit code.
+
+Exit status: 0 when everything rendered; 1 on any error (a file that cannot be read, a YAML syntax
+error, an object that is not a Kubernetes object, an invalid field of a LazyloadConfig or
+ServiceFence, a LazyloadConfig not named default or given twice); everything that could be
+rendered is still printed. 2 on a usage error.`,
 };
+
+const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i;
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+function renderUsageError(message: string): number {
+  console.error(`lazyload render: ${message}\n\n${HELP.render.split('\n')[0]}\nRun \`lazyload render --help\` for more.`);
+  return 2;
+}
+
+async function renderCommand(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: {
+        filename: { type: 'string', short: 'f', multiple: true },
+        namespace: { type: 'string', short: 'n', default: 'default' },
+        'global-sidecar': { type: 'boolean', default: false },
+        now: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: true,
+    });
+  } catch (e) {
+    return renderUsageError((e as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(HELP.render);
+    return 0;
+  }
+  if (positionals.length > 0) return renderUsageError(`unexpected argument ${JSON.stringify(positionals[0])}: files are given with -f`);
+  if (!values.filename || values.filename.length === 0) return renderUsageError('no input: give at least one -f FILE (- for stdin)');
+  if (!NAMESPACE.test(values.namespace)) return renderUsageError(`--namespace ${JSON.stringify(values.namespace)} is not a namespace name`);
+  const now = values.now === undefined ? new Date() : new Date(values.now);
+  if (values.now !== undefined && (!RFC3339.test(values.now) || Number.isNaN(now.getTime()))) {
+    return renderUsageError(`--now ${JSON.stringify(values.now)} is not an RFC 3339 time such as 2024-05-01T12:00:00Z`);
+  }
+  const files: { name: string; text: string }[] = [];
+  const unreadable: string[] = [];
+  for (const file of values.filename) {
+    const name = file === '-' ? '<stdin>' : file;
+    try {
+      files.push({ name, text: readFileSync(file === '-' ? 0 : file, 'utf8') });
+    } catch (e) {
+      unreadable.push(`${name}: cannot read: ${(e as Error).message}`);
+    }
+  }
+  const out = render({ files, namespace: values.namespace, now, globalSidecar: values['global-sidecar'] });
+  await new Promise<void>((resolve) => process.stdout.write(out.stdout, () => resolve()));
+  for (const l of [...out.warnings, ...unreadable, ...out.errors]) console.error(l);
+  return unreadable.length > 0 || out.errors.length > 0 ? 1 : 0;
+}
 
 const DRAIN_MS = 5_000;
 
@@ -112,7 +198,15 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`lazyload: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
     return 2;
   }
-  const { values, positionals } = parseArgs({ args: rest, options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+  if (command === 'render') return renderCommand(rest);
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+  } catch (e) {
+    console.error(`lazyload ${command}: ${(e as Error).message}\n\n${HELP[command].split('\n')[0]}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
   if (values.help) {
     console.log(HELP[command]);
     return 0;

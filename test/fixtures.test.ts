@@ -73,6 +73,18 @@ describe('lazyload replay', () => {
     expect(output).toMatch(new RegExp(`^${files.length} passed, 0 failed$`, 'm'));
   });
 
+  it('exits 2 with its usage on an unknown option', async () => {
+    const errors: string[] = [];
+    const error = console.error;
+    console.error = (...a: unknown[]) => errors.push(a.join(' '));
+    try {
+      expect(await main(['replay', '--bogus'])).toBe(2);
+    } finally {
+      console.error = error;
+    }
+    expect(errors.join('\n')).toMatch(/^lazyload replay: Unknown option '--bogus'.*\n\nUsage: lazyload replay/s);
+  });
+
   it('exits 1 and prints a diff naming the field when an expectation is wrong', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'lazyload-replay-'));
     const source = path.join(fixturesDir, 'servicefence', 'we3-static-dependencies.yaml');

@@ -1,0 +1,235 @@
+// `lazyload render` (DESIGN §10): what the hooks would emit for objects read from YAML, without a
+// cluster. It calls the hooks' own core (planFence/renderFence, renderLazyloadConfig) on the objects
+// Metacontroller would have sent, so a preview can never drift from what the controllers apply.
+
+import { YAMLException, dump, loadAll } from 'js-yaml';
+import { ENVOYFILTER_VERSION } from './envoyfilter.js';
+import { FENCE_GROUP, FENCE_KIND } from './fence.js';
+import type { Issue } from './fields.js';
+import { DESTINATION_RULE } from './globalsidecar-objects.js';
+import { CONFIG_NAME, renderLazyloadConfig } from './lazyloadconfig.js';
+import { type KObject, describeValue, groupOf, isObject } from './metacontroller.js';
+import { planFence, renderFence } from './servicefence.js';
+import { SIDECAR_VERSION } from './sidecar.js';
+
+export interface RenderInput {
+  files: { name: string; text: string }[];
+  /** For namespaced objects without metadata.namespace, as kubectl does. */
+  namespace: string;
+  now: Date;
+  /** Also print the global-sidecar objects when fences are given. */
+  globalSidecar: boolean;
+}
+
+export interface RenderOutput {
+  /** Multi-document YAML, ready for `kubectl apply -f -`. */
+  stdout: string;
+  /** One line each; any of them means exit code 1. */
+  errors: string[];
+  /** `warning: …` and `note: …` lines; they do not change the exit code. */
+  warnings: string[];
+}
+
+/** An object read from the input, and how messages name it: `file: document N (Kind ns/name)`. */
+interface Doc {
+  obj: KObject;
+  where: string;
+}
+
+type Role = 'config' | 'fence' | 'service';
+
+const roleOf = (o: KObject): Role | undefined => {
+  const group = groupOf(o.apiVersion);
+  if (group === FENCE_GROUP && o.kind === 'LazyloadConfig') return 'config';
+  if (group === FENCE_GROUP && o.kind === FENCE_KIND) return 'fence';
+  if (o.apiVersion === 'v1' && o.kind === 'Service') return 'service';
+  return undefined;
+};
+
+const idOf = (o: KObject): string => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
+
+/** Directives (`%YAML`) belong to the document the next `---` starts. */
+function onlyDirectives(lines: string[]): boolean {
+  const content = lines.filter((l) => !/^\s*(#|$)/.test(l));
+  return content.length > 0 && content.every((l) => l.startsWith('%'));
+}
+
+/**
+ * Splits a stream at its `---` lines (YAML forbids them inside any scalar, so this is exact), so a
+ * syntax error costs only its own document and the others still render.
+ */
+function chunks(text: string): { text: string; line: number }[] {
+  const out: { text: string; line: number }[] = [];
+  let current: string[] = [];
+  let start = 0;
+  text.split('\n').forEach((line, i) => {
+    if (/^---([ \t\r]|$)/.test(line) && !onlyDirectives(current)) {
+      out.push({ text: current.join('\n'), line: start });
+      current = [];
+      start = i;
+    }
+    current.push(line);
+  });
+  out.push({ text: current.join('\n'), line: start });
+  return out;
+}
+
+const got = (v: unknown): string => (v === undefined ? 'missing' : `got ${describeValue(v)}`);
+
+/** Why an object cannot be read as a Kubernetes object, with the field path; undefined: it can. */
+function shapeProblem(v: Record<string, unknown>): string | undefined {
+  for (const key of ['apiVersion', 'kind'] as const) {
+    if (typeof v[key] !== 'string' || v[key] === '') return `${key}: must be a non-empty string, ${got(v[key])}`;
+  }
+  const meta = v.metadata;
+  if (!isObject(meta)) return `metadata: must be an object, ${got(meta)}`;
+  if (typeof meta.name !== 'string' || meta.name === '') return `metadata.name: must be a non-empty string, ${got(meta.name)}`;
+  if (meta.namespace !== undefined && meta.namespace !== null && typeof meta.namespace !== 'string') return `metadata.namespace: must be a string`;
+  for (const field of ['labels', 'annotations']) {
+    const m = meta[field];
+    if (m !== undefined && m !== null && (!isObject(m) || Object.values(m).some((x) => typeof x !== 'string'))) {
+      return `metadata.${field}: must map strings to strings`;
+    }
+  }
+  return undefined;
+}
+
+class Reader {
+  readonly docs: { role: Role; doc: Doc }[] = [];
+  readonly errors: string[] = [];
+  readonly warnings: string[] = [];
+  private readonly seen = new Map<string, string>();
+
+  constructor(private readonly namespace: string) {}
+
+  file(name: string, text: string): void {
+    let index = 0;
+    for (const chunk of chunks(text)) {
+      let values: unknown[];
+      try {
+        values = loadAll(chunk.text);
+      } catch (e) {
+        index++;
+        const mark = e instanceof YAMLException ? e.mark : undefined;
+        const at = mark ? `line ${chunk.line + mark.line + 1}, column ${mark.column + 1}: ` : '';
+        this.errors.push(`${name}: document ${index}: ${at}YAML syntax error: ${e instanceof YAMLException ? e.reason : (e as Error).message}`);
+        continue;
+      }
+      for (const value of values) this.value(value, `${name}: document ${++index}`);
+    }
+  }
+
+  private value(value: unknown, where: string): void {
+    if (value === null || value === undefined) return;
+    if (!isObject(value)) {
+      this.errors.push(`${where}: must be a mapping (a Kubernetes object), got ${describeValue(value)}`);
+      return;
+    }
+    // `kubectl get -o yaml` of several objects answers a List; typed lists (`ServiceList`) read the same.
+    if (typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items)) {
+      value.items.forEach((item, i) => this.value(item, `${where} items[${i}]`));
+      return;
+    }
+    const problem = shapeProblem(value);
+    if (problem) {
+      this.errors.push(`${where}: ${problem}`);
+      return;
+    }
+    const obj = value as KObject;
+    const role = roleOf(obj);
+    if (role === undefined) {
+      this.warnings.push(`note: ${where} (${idOf(obj)}): skipped: render reads only LazyloadConfig, ServiceFence and Service (v1)`);
+      return;
+    }
+    // LazyloadConfig is cluster-scoped: the API server drops a namespace given to it, and so do we.
+    const { namespace: given, ...rest } = obj.metadata;
+    const metadata = role === 'config' ? rest : { ...rest, namespace: given || this.namespace };
+    const doc = { obj: { ...obj, metadata }, where: '' };
+    doc.where = `${where} (${idOf(doc.obj)})`;
+    if (role === 'config' && metadata.name !== CONFIG_NAME) {
+      this.errors.push(`${doc.where}: metadata.name: the hooks read only the LazyloadConfig named ${CONFIG_NAME}; this one is ignored`);
+      return;
+    }
+    const key = `${role}/${metadata.namespace ?? ''}/${metadata.name}`;
+    const first = this.seen.get(key);
+    if (first !== undefined) {
+      this.errors.push(`${doc.where}: metadata.name: the same object as ${first}; only the first is read`);
+      return;
+    }
+    this.seen.set(key, doc.where);
+    this.docs.push({ role, doc });
+  }
+
+  of(role: Role): Doc[] {
+    return this.docs.filter((d) => d.role === role).map((d) => d.doc);
+  }
+}
+
+/** Top-level keys as kubectl writes them: apiVersion, kind, metadata, then the rest as they came. */
+function toYaml(obj: KObject): string {
+  // Through JSON, as the hooks answer Metacontroller: undefined fields vanish instead of breaking dump.
+  const { apiVersion, kind, metadata, ...rest } = JSON.parse(JSON.stringify(obj)) as KObject;
+  return dump({ apiVersion, kind, metadata, ...rest }, { lineWidth: -1, noRefs: true });
+}
+
+const line = (where: string, issue: Issue, suffix = ''): string => `${where}: ${issue.field}: ${issue.message}${suffix}`;
+
+export function render(input: RenderInput): RenderOutput {
+  const reader = new Reader(input.namespace);
+  for (const file of input.files) reader.file(file.name, file.text);
+  const { errors, warnings } = reader;
+
+  const config = reader.of('config')[0];
+  const fences = reader.of('fence');
+  const services = reader.of('service').map((s) => s.obj);
+
+  const objects: KObject[] = [];
+  const configFields = new Set<string>();
+  let globalSidecarObjects: KObject[] = [];
+  let mode = '';
+  if (config) {
+    const versions = { destinationRule: DESTINATION_RULE.version, envoyFilter: ENVOYFILTER_VERSION };
+    const rendered = renderLazyloadConfig({ parent: config.obj, versions }, input.now);
+    for (const issue of rendered.status.errors) {
+      configFields.add(issue.field);
+      errors.push(line(config.where, issue));
+    }
+    for (const issue of rendered.status.warnings) warnings.push(`warning: ${line(config.where, issue)}`);
+    globalSidecarObjects = rendered.children;
+    mode = rendered.status.globalSidecar.mode;
+  } else if (fences.length > 0) {
+    warnings.push(`note: no LazyloadConfig named ${CONFIG_NAME} in the input: fences are rendered with the built-in defaults`);
+  }
+
+  for (const fence of fences) {
+    const plan = planFence({
+      fence: fence.obj,
+      services,
+      lazyloadConfig: config?.obj,
+      sidecarApiVersion: SIDECAR_VERSION,
+      envoyFilterApiVersion: ENVOYFILTER_VERSION,
+      // A preview of the steady state: the global sidecar the config runs for the fence is taken as
+      // ready (routing already leaves out fences no global sidecar serves).
+      isGlobalSidecarReady: () => true,
+    });
+    for (const issue of plan.issues.spec) errors.push(line(fence.where, issue));
+    // plan.issues.config are the config's own errors, reported above once. A dispatch whose
+    // template already failed for the sample fence is left out for every fence: said once too.
+    for (const issue of plan.routing.issues) {
+      if (!configFields.has(issue.field)) errors.push(line(config?.where ?? fence.where, issue, ` (for ${idOf(fence.obj)})`));
+    }
+    const response = renderFence(plan, { kind: 'unconfigured' }, input.now);
+    objects.push(...response.children);
+    const notFound = response.status.conditions.find((c) => c.type === 'ServiceFound' && c.status === 'False');
+    if (plan.spec.enable && notFound) warnings.push(`warning: ${fence.where}: ${notFound.message}`);
+  }
+
+  if (config && (fences.length === 0 || input.globalSidecar)) {
+    objects.push(...globalSidecarObjects);
+    if (globalSidecarObjects.length === 0) warnings.push(`note: ${config.where}: no global-sidecar objects (globalSidecar mode ${mode})`);
+  } else if (input.globalSidecar) {
+    warnings.push(`warning: --global-sidecar: no LazyloadConfig named ${CONFIG_NAME} in the input, and without one the controller runs no global sidecar`);
+  }
+  if (fences.length === 0 && !config && errors.length === 0) warnings.push('note: nothing to render: the input holds no ServiceFence and no LazyloadConfig');
+  return { stdout: objects.map(toYaml).join('---\n'), errors, warnings };
+}

@@ -1,0 +1,256 @@
+// `lazyload render`: the objects the hooks would emit for YAML input, without a cluster. Most tests
+// call `render` directly; the CLI tests spawn the real command to check stdin, exit codes and streams.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadAll } from 'js-yaml';
+import { describe, expect, it } from 'vitest';
+import { type RenderOutput, render } from '../src/render.js';
+import { type Obj, errorsOf, istioSchema, repoRoot } from './support/schemas.js';
+
+const dir = path.join(repoRoot, 'test', 'render');
+const NOW = new Date('2024-01-01T00:00:00Z');
+
+/** The named files of test/render, named in messages as `test/render/<file>`. */
+function renderFiles(names: string[], options: { namespace?: string; now?: Date; globalSidecar?: boolean } = {}): RenderOutput {
+  const files = names.map((n) => ({ name: `test/render/${n}`, text: readFileSync(path.join(dir, n), 'utf8') }));
+  return render({ files, namespace: options.namespace ?? 'default', now: options.now ?? NOW, globalSidecar: options.globalSidecar ?? false });
+}
+
+const objectsOf = (stdout: string): Obj[] => loadAll(stdout) as Obj[];
+const kindsOf = (stdout: string): string[] => objectsOf(stdout).map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`);
+const sidecarHosts = (o: Obj): string[] => o.spec.egress[0].hosts;
+const vhostNames = (envoyFilter: Obj): string[][] =>
+  envoyFilter.spec.configPatches
+    .filter((p: Obj) => p.applyTo === 'ROUTE_CONFIGURATION')
+    .map((p: Obj) => p.patch.value.virtual_hosts.map((v: Obj) => v.name));
+
+function cli(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'render', ...args], { cwd: repoRoot, input, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const GLOBAL_SIDECAR_KINDS = ['ServiceAccount', 'ConfigMap', 'Service', 'Deployment', 'EnvoyFilter'];
+
+describe('lazyload render', () => {
+  describe('fences', () => {
+    const out = renderFiles(['config-dispatches.yaml', 'fence-learned.yaml']);
+
+    it('puts a dependency learned in status.metricStatus into the Sidecar', () => {
+      const [sidecar] = objectsOf(out.stdout);
+      expect(sidecar.kind).toBe('Sidecar');
+      expect(sidecarHosts(sidecar)).toContain('*/reviews.default.svc.cluster.local');
+      expect(sidecarHosts(sidecar)).toContain('*/details.default.svc.cluster.local');
+      expect(sidecar.spec.workloadSelector.labels).toEqual({ app: 'productpage' });
+      expect(out.errors).toEqual([]);
+    });
+
+    it('routes the dispatches of the config in the EnvoyFilter, on every wormhole port', () => {
+      const envoyFilter = objectsOf(out.stdout)[1];
+      expect(envoyFilter.kind).toBe('EnvoyFilter');
+      expect(envoyFilter.metadata.name).toBe('productpage-to-global-sidecar');
+      expect(vhostNames(envoyFilter)).toEqual([
+        ['n163', 'per-namespace', 'allow_all'],
+        ['n163', 'per-namespace', 'allow_all'],
+      ]);
+      expect(JSON.stringify(envoyFilter)).toContain('outbound|9080||egress.default.svc.cluster.local');
+    });
+
+    it('prints Istio objects that validate against the Istio CRD schemas', () => {
+      const objects = objectsOf(out.stdout);
+      expect(objects.map((o) => o.kind)).toEqual(['Sidecar', 'EnvoyFilter']);
+      for (const o of objects) {
+        const [group, version] = o.apiVersion.split('/');
+        expect(group).toBe('networking.istio.io');
+        const file = o.kind === 'Sidecar' ? 'istio-sidecar-crd.yaml' : 'istio-envoyfilter-crd.yaml';
+        expect(errorsOf(istioSchema(file, version), o), `${o.kind} ${o.metadata.name}`).toEqual([]);
+      }
+    });
+
+    it('separates documents with --- and writes apiVersion, kind, metadata first', () => {
+      const docs = out.stdout.split(/^---\n/m);
+      expect(docs).toHaveLength(2);
+      for (const doc of docs) expect(doc).toMatch(/^apiVersion: .*\nkind: .*\nmetadata:\n/);
+    });
+
+    it('gives namespaced objects without a namespace the --namespace one', () => {
+      const other = renderFiles(['config-dispatches.yaml', 'fence-learned.yaml'], { namespace: 'bookinfo' });
+      const [sidecar] = objectsOf(other.stdout);
+      expect(sidecar.metadata.namespace).toBe('bookinfo');
+      // The Service was defaulted too: the fence still finds it and its selector.
+      expect(sidecar.spec.workloadSelector.labels).toEqual({ app: 'productpage' });
+    });
+
+    it('skips other kinds with a note, not an error', () => {
+      expect(out.errors).toEqual([]);
+      expect(out.warnings).toContain(
+        'note: test/render/fence-learned.yaml: document 3 (Deployment productpage): skipped: render reads only LazyloadConfig, ServiceFence and Service (v1)',
+      );
+    });
+
+    it('reads the items of a kind: List', () => {
+      const listed = renderFiles(['list.yaml']);
+      expect(listed.errors).toEqual([]);
+      expect(kindsOf(listed.stdout)).toEqual(['Sidecar bookinfo/reviews', 'EnvoyFilter bookinfo/reviews-to-global-sidecar']);
+      expect(objectsOf(listed.stdout)[0].spec.workloadSelector.labels).toEqual({ app: 'reviews', version: 'v2' });
+    });
+
+    it('evaluates deadlines at --now', () => {
+      const before = objectsOf(renderFiles(['fence-deadline.yaml'], { now: new Date('2023-11-14T22:13:19Z') }).stdout)[0];
+      const after = objectsOf(renderFiles(['fence-deadline.yaml'], { now: new Date('2023-11-14T22:13:21Z') }).stdout)[0];
+      expect(sidecarHosts(before)).toContain('*/details.bookinfo.svc.cluster.local');
+      expect(sidecarHosts(after)).not.toContain('*/details.bookinfo.svc.cluster.local');
+    });
+
+    it('prints the global-sidecar objects after the fence objects with --global-sidecar', () => {
+      const both = renderFiles(['config-dispatches.yaml', 'fence-learned.yaml'], { globalSidecar: true });
+      expect(objectsOf(both.stdout).map((o) => o.kind)).toEqual(['Sidecar', 'EnvoyFilter', ...GLOBAL_SIDECAR_KINDS]);
+      expect(both.errors).toEqual([]);
+      expect(both.warnings.filter((w) => w.includes('--global-sidecar'))).toEqual([]);
+    });
+
+    it('warns, without an error, when a fromService fence has no Service and so no Sidecar', () => {
+      const lonely = renderFiles(['fence-without-service.yaml']);
+      expect(lonely.stdout).toBe('');
+      expect(lonely.errors).toEqual([]);
+      expect(lonely.warnings).toContainEqual(
+        expect.stringMatching(/^warning: test\/render\/fence-without-service\.yaml: document 1 \(ServiceFence bookinfo\/details\): Service details not found/),
+      );
+    });
+
+    it("reports a fence's spec errors against its own document and still renders it", () => {
+      const bad = renderFiles(['fence-bad-spec.yaml']);
+      expect(bad.errors).toEqual([
+        'test/render/fence-bad-spec.yaml: document 2 (ServiceFence bookinfo/ratings): spec.namespaceSelector: must be a list, got string "shop"',
+      ]);
+      expect(kindsOf(bad.stdout)).toEqual(['Sidecar bookinfo/ratings', 'EnvoyFilter bookinfo/ratings-to-global-sidecar']);
+    });
+  });
+
+  describe('only a LazyloadConfig', () => {
+    it('prints the global-sidecar objects in mode cluster', () => {
+      const out = renderFiles(['config-cluster.yaml']);
+      expect(out.errors).toEqual([]);
+      expect(objectsOf(out.stdout).map((o) => o.kind)).toEqual(GLOBAL_SIDECAR_KINDS);
+      expect(new Set(objectsOf(out.stdout).map((o) => o.metadata.namespace))).toEqual(new Set(['mesh-operator']));
+    });
+
+    it('prints one set per namespace in mode namespace', () => {
+      const out = renderFiles(['config-namespace-mode.yaml']);
+      expect(out.errors).toEqual([]);
+      expect(objectsOf(out.stdout).map((o) => `${o.kind} ${o.metadata.namespace}`)).toEqual([
+        ...GLOBAL_SIDECAR_KINDS.map((k) => `${k} bookinfo`),
+        ...GLOBAL_SIDECAR_KINDS.map((k) => `${k} shop`),
+      ]);
+    });
+
+    it('prints nothing in mode none', () => {
+      const out = renderFiles(['config-none.yaml']);
+      expect(out.stdout).toBe('');
+      expect(out.errors).toEqual([]);
+    });
+
+    it('reports unknown config fields as warnings, not errors', () => {
+      const out = renderFiles(['config-unknown-field.yaml']);
+      expect(out.errors).toEqual([]);
+      expect(out.warnings).toContain('warning: test/render/config-unknown-field.yaml: document 1 (LazyloadConfig default): spec.wormholePorts: unknown field, ignored');
+    });
+
+    it('rejects a config not named default and a second one named default, and uses the first default', () => {
+      const out = renderFiles(['configs-not-default-and-twice.yaml']);
+      expect(out.errors).toEqual([
+        'test/render/configs-not-default-and-twice.yaml: document 1 (LazyloadConfig staging): metadata.name: the hooks read only the LazyloadConfig named default; this one is ignored',
+        'test/render/configs-not-default-and-twice.yaml: document 3 (LazyloadConfig default): metadata.name: the same object as test/render/configs-not-default-and-twice.yaml: document 2 (LazyloadConfig default); only the first is read',
+      ]);
+      expect(new Set(objectsOf(out.stdout).map((o) => o.metadata.namespace))).toEqual(new Set(['lazyload']));
+    });
+  });
+
+  describe('errors', () => {
+    it('names the config document and the fence when a dispatch template fails only for that fence', () => {
+      const out = renderFiles(['fence-template-fails-for-one.yaml']);
+      expect(out.errors).toHaveLength(1);
+      expect(out.errors[0]).toMatch(
+        /^test\/render\/fence-template-fails-for-one\.yaml: document 1 \(LazyloadConfig default\): spec\.dispatches\[0\]\.cluster: dispatch "egress" left out: .*\(for ServiceFence bookinfo\/ratings\)$/,
+      );
+      expect(vhostNames(objectsOf(out.stdout)[1])[0]).toEqual(['allow_all']);
+    });
+
+    it('reports a document that is not an object, and an object without metadata.name', () => {
+      const out = render({
+        files: [{ name: 'x.yaml', text: '- 1\n---\napiVersion: v1\nkind: Service\nmetadata: {}\n---\n\n---\nplain\n' }],
+        namespace: 'default',
+        now: NOW,
+        globalSidecar: false,
+      });
+      expect(out.errors).toEqual([
+        'x.yaml: document 1: must be a mapping (a Kubernetes object), got an array',
+        'x.yaml: document 2: metadata.name: must be a non-empty string, missing',
+        'x.yaml: document 4: must be a mapping (a Kubernetes object), got string "plain"',
+      ]);
+    });
+  });
+
+  it('renders the same input to byte-identical output', () => {
+    const files = ['config-dispatches.yaml', 'fence-learned.yaml', 'list.yaml'];
+    const first = renderFiles(files, { globalSidecar: true });
+    const second = renderFiles(files, { globalSidecar: true });
+    expect(second.stdout).toBe(first.stdout);
+    expect(second).toEqual(first);
+  });
+
+  describe('command line', () => {
+    it('prints the rest and names file, document and field of a broken dispatch template, exit 1', () => {
+      const r = cli(['-f', 'test/render/broken-template.yaml', '--now', '2024-01-01T00:00:00Z']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(
+        'test/render/broken-template.yaml: document 1 (LazyloadConfig default): spec.dispatches[1].cluster: dispatch "nope" left out: cluster template fails for port 80: "nope" is not defined',
+      );
+      const objects = objectsOf(r.stdout);
+      expect(objects.map((o) => o.kind)).toEqual(['Sidecar', 'EnvoyFilter']);
+      expect(vhostNames(objects[1])).toEqual([['n163', 'allow_all']]);
+    });
+
+    it('names file and line of a YAML syntax error, exit 1, and still renders the other documents', () => {
+      const r = cli(['-f', 'test/render/syntax-error.yaml']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^test\/render\/syntax-error\.yaml: document 2: line 14, column 1: YAML syntax error: /m);
+      expect(kindsOf(r.stdout)).toEqual(['Sidecar bookinfo/reviews', 'EnvoyFilter bookinfo/reviews-to-global-sidecar']);
+    });
+
+    it('reads - from stdin, exit 0', () => {
+      const r = cli(['-f', '-', '-n', 'shop'], readFileSync(path.join(dir, 'fence-learned.yaml'), 'utf8'));
+      expect(r.code).toBe(0);
+      expect(kindsOf(r.stdout)).toEqual(['Sidecar shop/productpage', 'EnvoyFilter shop/productpage-to-global-sidecar']);
+      expect(r.stderr).toContain('note: <stdin>: document 3 (Deployment productpage): skipped');
+      expect(r.stderr.split('\n').filter((l) => l !== '' && !/^(note|warning): /.test(l))).toEqual([]);
+    });
+
+    it('reports a missing file with exit 1 and renders the files it could read', () => {
+      const r = cli(['-f', 'test/render/no-such-file.yaml', '-f', 'test/render/config-cluster.yaml']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^test\/render\/no-such-file\.yaml: cannot read: ENOENT/m);
+      expect(objectsOf(r.stdout).map((o) => o.kind)).toEqual(GLOBAL_SIDECAR_KINDS);
+    });
+
+    it('prints usage to stderr and exits 2 without -f', () => {
+      const r = cli([]);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain('Usage: lazyload render -f FILE');
+    });
+
+    it('refuses a --now that is not an RFC 3339 time, exit 2', () => {
+      const r = cli(['-f', 'test/render/fence-deadline.yaml', '--now', 'yesterday']);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain('--now "yesterday" is not an RFC 3339 time');
+    });
+
+    it('documents every option in --help', () => {
+      const r = cli(['--help']);
+      expect(r.code).toBe(0);
+      for (const option of ['--filename', '--namespace', '--global-sidecar', '--now', '--help']) expect(r.stdout).toContain(option);
+    });
+  });
+});
