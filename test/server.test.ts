@@ -123,6 +123,36 @@ describe('hook answers', () => {
       { numRuns: 150 },
     );
   });
+
+  it('never answers 500 for a LazyloadConfig of any shape, in either hook that reads it', async () => {
+    const anyJson = fc.jsonValue({ maxDepth: 3 });
+    // Template-like text, so Handlebars' parser and runtime see their share of odd input.
+    const template = fc.stringMatching(/^[a-z{}|#/ ."()\-_.0-9]{0,30}$/);
+    const dispatch = fc.record({ name: fc.oneof(fc.string(), anyJson), domains: fc.oneof(fc.array(fc.string()), anyJson), domainRegex: fc.oneof(fc.string(), anyJson), cluster: fc.oneof(template, anyJson) }, { requiredKeys: [] });
+    const spec = fc.record(
+      {
+        dispatches: fc.oneof(fc.array(dispatch, { maxLength: 4 }), anyJson),
+        values: anyJson,
+        wormholePort: anyJson,
+        globalSidecar: fc.oneof(fc.record({ mode: fc.constantFrom('cluster', 'namespace', 'none', 'x'), namespaces: anyJson, namespace: anyJson, port: anyJson, probePort: anyJson, resources: anyJson }, { requiredKeys: [] }), anyJson),
+        passthroughByDefault: anyJson,
+        proxyVersion: anyJson,
+        supportH2: anyJson,
+      },
+      { requiredKeys: [] },
+    );
+    await fc.assert(
+      fc.asyncProperty(spec, async (configSpec) => {
+        const config = { apiVersion: 'microservice.slime.io/v1alpha1', kind: 'LazyloadConfig', metadata: { name: 'default' }, spec: configSpec };
+        const own = await post('/lazyloadconfig/sync', JSON.stringify({ parent: config, children: {}, related: {} }));
+        expect(own.status).toBe(200);
+        const related = { 'LazyloadConfig.microservice.slime.io/v1alpha1': { default: config } };
+        const fenced = await post('/servicefence/sync', JSON.stringify({ ...syncRequest(), related }));
+        expect(fenced.status).toBe(200);
+      }),
+      { numRuns: 200 },
+    );
+  });
 });
 
 describe('operational endpoints', () => {
