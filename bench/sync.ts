@@ -21,7 +21,7 @@ const managedFields = (manager: string) =>
 
 /**
  * A fence with 50 learned dependencies, managedFields, the Sidecar and EnvoyFilter it already has, and
- * a config with two wormhole ports and four dispatches (two of them templates).
+ * a config with two wormhole ports and four dispatches (two of them templates), and a ready global sidecar.
  */
 export function realisticRequest(): string {
   const hosts = Array.from({ length: 50 }, (_, i) => `svc-${String(i).padStart(2, '0')}.ns-${i % 7}.svc.cluster.local`);
@@ -37,6 +37,13 @@ export function realisticRequest(): string {
     spec: { workloadSelector: { labels: { app: 'productpage' } }, egress: [{ hosts: sidecarHosts }] },
   };
   const envoyFilter = { apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', metadata: { ...sidecar.metadata, name: 'productpage-to-global-sidecar', uid: '0d7f1f9e-0000-4000-8000-000000000003' }, spec: { workloadSelector: { labels: { app: 'productpage' } }, configPatches: [] } };
+  const endpoints = {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: 'global-sidecar-7xk2p', namespace: 'mesh-operator', labels: { 'kubernetes.io/service-name': 'global-sidecar' } },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: ['10.0.0.9'], conditions: { ready: true } }, { addresses: ['10.0.0.10'], conditions: { ready: true } }],
+  };
   const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'productpage', namespace: 'shop', labels: { app: 'productpage' }, managedFields: managedFields('helm') }, spec: { selector: { app: 'productpage' }, ports: [{ name: 'http', port: 9080, targetPort: 9080, protocol: 'TCP' }] } };
   const dispatches = [
     { name: 'egress', domains: ['*.example.com', 'api.partner.net'], cluster: 'outbound|{{port}}||egress.{{values.egressNamespace}}.svc.cluster.local' },
@@ -59,7 +66,11 @@ export function realisticRequest(): string {
     controller: { apiVersion: 'metacontroller.k8s.io/v1alpha1', kind: 'CompositeController', metadata: { name: 'lazyload-servicefence' }, spec: { childResources: [{ apiVersion: 'networking.istio.io/v1', resource: 'sidecars' }] } },
     parent: { apiVersion: 'microservice.slime.io/v1alpha1', kind: 'ServiceFence', metadata: meta, spec: { enable: true, workloadSelector: { fromService: true } }, status: { domains, metricStatus, conditions, observedGeneration: 4 } },
     children: { 'Sidecar.networking.istio.io/v1': { 'shop/productpage': sidecar }, 'EnvoyFilter.networking.istio.io/v1alpha3': { 'shop/productpage-to-global-sidecar': envoyFilter } },
-    related: { 'Service.v1': { 'shop/productpage': service }, 'LazyloadConfig.microservice.slime.io/v1alpha1': { default: config } },
+    related: {
+      'Service.v1': { 'shop/productpage': service },
+      'EndpointSlice.discovery.k8s.io/v1': { 'mesh-operator/global-sidecar-7xk2p': endpoints },
+      'LazyloadConfig.microservice.slime.io/v1alpha1': { default: config },
+    },
     finalizing: false,
   });
 }

@@ -24,6 +24,26 @@ export interface Routing {
 const TYPE = 'GlobalSidecarReady';
 const PASS_THROUGH = 'calls outside its Sidecar pass through directly (no EnvoyFilter)';
 
+type Resolved = ReturnType<typeof resolveDispatches>;
+// Templates render the same for the same config and fence, and every fence is synced again each
+// refresh: keep each fence's result with the (cached, shared) parsed config it came from.
+const resolvedByConfig = new WeakMap<LazyloadConfig, Map<string, Resolved>>();
+const MAX_FENCES = 50_000;
+
+function dispatchesFor(config: LazyloadConfig, fence: { name: string; namespace: string }, globalSidecar: GlobalSidecar, ports: number[]): Resolved {
+  if (config.dispatches.length === 0) return { resolved: [], issues: [] };
+  let known = resolvedByConfig.get(config);
+  if (!known) resolvedByConfig.set(config, (known = new Map()));
+  const key = `${fence.namespace}/${fence.name}`;
+  let r = known.get(key);
+  if (!r) {
+    r = resolveDispatches(config.dispatches, ports.map((port) => ({ fence, port, globalSidecar, values: config.values })));
+    if (known.size >= MAX_FENCES) known.clear();
+    known.set(key, r);
+  }
+  return r;
+}
+
 export function routeUnknownCalls(
   config: LazyloadConfig,
   fence: { name: string; namespace: string },
@@ -37,8 +57,7 @@ export function routeUnknownCalls(
     return { ...none, condition: { type: TYPE, status: 'False', reason: 'NotInNamespaces', message } };
   }
   const ports = wormholePorts(config);
-  const contexts = ports.map((port) => ({ fence, port, globalSidecar, values: config.values }));
-  const { resolved, issues } = resolveDispatches(config.dispatches, contexts);
+  const { resolved, issues } = dispatchesFor(config, fence, globalSidecar, ports);
   const routing = { ports, dispatches: resolved, issues };
   const usesGlobalSidecar = !config.passthroughByDefault || resolved.some((d) => d.clusters.some((c) => c.kind === 'globalSidecar'));
   if (!usesGlobalSidecar) {

@@ -113,6 +113,19 @@ function renderShipped(t: Template, context: object): string {
 const GLOBAL_SIDECAR_HOST = shipped('global-sidecar-host');
 const GLOBAL_SIDECAR_CLUSTER = shipped('global-sidecar-cluster');
 
-export const globalSidecarHostIn = (namespace: string): string => renderShipped(GLOBAL_SIDECAR_HOST, { namespace });
-export const globalSidecarCluster = (globalSidecar: { port: number; host: string }): string =>
-  renderShipped(GLOBAL_SIDECAR_CLUSTER, { globalSidecar });
+// Asked on every sync, with a handful of distinct answers in a mesh.
+const hosts = new Map<string, string>();
+const clusters = new Map<string, string>();
+
+export function globalSidecarHostIn(namespace: string): string {
+  let host = hosts.get(namespace);
+  if (host === undefined) hosts.set(namespace, (host = renderShipped(GLOBAL_SIDECAR_HOST, { namespace })));
+  return host;
+}
+
+export function globalSidecarCluster(globalSidecar: { port: number; host: string }): string {
+  const key = `${globalSidecar.port} ${globalSidecar.host}`;
+  let cluster = clusters.get(key);
+  if (cluster === undefined) clusters.set(key, (cluster = renderShipped(GLOBAL_SIDECAR_CLUSTER, { globalSidecar })));
+  return cluster;
+}
