@@ -64,7 +64,7 @@ export function planFence(req: FenceRequest): FencePlan {
   const ownService = req.services.find((s) => s.metadata.namespace === namespace && s.metadata.name === name);
   const selection = selectWorkload(spec, name, config, ownService, req.observedSidecar);
   const selectedHosts = req.services.filter((s) => matchesAny(s.metadata.labels, spec.labelSelector)).map(serviceHost);
-  const plan = {
+  return {
     name,
     namespace,
     rev: req.fence.metadata.labels?.[REV_LABEL] || undefined,
@@ -78,8 +78,8 @@ export function planFence(req: FenceRequest): FencePlan {
     previous: isObject(req.fence.status) ? req.fence.status : {},
     sidecarApiVersion: req.sidecarApiVersion,
     envoyFilterApiVersion: req.envoyFilterApiVersion,
+    routing: routeUnknownCalls(config, { name, namespace }, req.isGlobalSidecarReady),
   };
-  return { ...plan, routing: routeUnknownCalls(config, { name, namespace }, req.isGlobalSidecarReady) };
 }
 
 function configValid(plan: FencePlan): ConditionJudgement {
@@ -122,7 +122,7 @@ export function renderFence(plan: FencePlan, learned: Learned, now: Date): Compo
   });
 
   const routes = plan.routing;
-  const judgements = [configValid(plan), dependencyCondition(learned), plan.selection.serviceFound, plan.routing.condition].filter((c): c is ConditionJudgement => c !== undefined);
+  const judgements = [configValid(plan), dependencyCondition(learned), plan.selection.serviceFound, routes.condition].filter((c): c is ConditionJudgement => c !== undefined);
   // Keys in bytewise order, as they are written out.
   const status: ServiceFenceStatus = { conditions: settleConditions(judgements, plan.previous.conditions, now) };
   if (domains.size > 0) status.domains = encodeDomains(domains);
