@@ -3,7 +3,7 @@
 // `allow_any` and merges in the dispatch vhosts and `allow_all`, Slime's `to-global-sidecar` shape
 // scoped by workload selector. The headers are literals, so no Lua and no `%ENVIRONMENT%` is needed.
 
-import { type ResolvedCluster, type ResolvedDispatch } from './dispatch.js';
+import { PASSTHROUGH_CLUSTER, type ResolvedCluster, type ResolvedDispatch } from './dispatch.js';
 import type { GlobalSidecar } from './globalsidecar.js';
 import type { KObject } from './metacontroller.js';
 import { REV_LABEL } from './sidecar.js';
@@ -53,7 +53,7 @@ const authority = (regex: string): Json => ({
 function virtualHosts(input: ToGlobalSidecarInput, portIndex: number): Json[] {
   const own = input.dispatches.filter((d) => d.dispatch.domainRegex === undefined);
   const regex = input.dispatches.filter((d) => d.dispatch.domainRegex !== undefined);
-  const fallback: ResolvedCluster = input.passthroughByDefault ? { kind: 'cluster', name: 'PassthroughCluster' } : { kind: 'globalSidecar' };
+  const fallback: ResolvedCluster = input.passthroughByDefault ? { kind: 'cluster', name: PASSTHROUGH_CLUSTER } : { kind: 'globalSidecar' };
   return [
     ...own.map((d) => ({ domains: d.dispatch.domains, name: d.dispatch.name, routes: [route(EVERY_PATH, d.clusters[portIndex], input)] })),
     {
