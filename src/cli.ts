@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import client from 'prom-client';
+import { isNamespaceName } from './config.js';
 import { connectPrometheus } from './prometheus/index.js';
 import { render } from './render.js';
 import { FixtureError, fixtureFiles, loadFixture, replay } from './replay.js';
@@ -70,7 +71,6 @@ rendered is still printed. 2 on a usage error.`,
 };
 
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i;
-const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 function renderUsageError(message: string): number {
   console.error(`lazyload render: ${message}\n\n${HELP.render.split('\n')[0]}\nRun \`lazyload render --help\` for more.`);
@@ -101,7 +101,7 @@ async function renderCommand(args: string[]): Promise<number> {
   }
   if (positionals.length > 0) return renderUsageError(`unexpected argument ${JSON.stringify(positionals[0])}: files are given with -f`);
   if (!values.filename || values.filename.length === 0) return renderUsageError('no input: give at least one -f FILE (- for stdin)');
-  if (!NAMESPACE.test(values.namespace)) return renderUsageError(`--namespace ${JSON.stringify(values.namespace)} is not a namespace name`);
+  if (!isNamespaceName(values.namespace)) return renderUsageError(`--namespace ${JSON.stringify(values.namespace)} is not a namespace name`);
   const now = values.now === undefined ? new Date() : new Date(values.now);
   if (values.now !== undefined && (!RFC3339.test(values.now) || Number.isNaN(now.getTime()))) {
     return renderUsageError(`--now ${JSON.stringify(values.now)} is not an RFC 3339 time such as 2024-05-01T12:00:00Z`);

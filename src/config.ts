@@ -67,8 +67,8 @@ const MODES: Record<string, GlobalSidecarMode> = { cluster: 'cluster', namespace
 // Where the Istio sidecar listens itself (admin, capture, HBONE, health, DNS, stats): the forwarder
 // could not bind them next to it.
 const ISTIO_PROXY_PORTS = new Set([15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053, 15090]);
-// A DNS-1123 label, what Kubernetes accepts as a namespace name.
-const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** A DNS-1123 label: what Kubernetes accepts as a namespace name. */
+export const isNamespaceName = (s: string): boolean => /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(s);
 const PROM_DURATION = /^(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$/;
 
 const KNOWN = [
@@ -101,7 +101,7 @@ function globalSidecar(spec: Fields, controllerNamespace: string): GlobalSidecar
   const mode = MODES[rawMode === '' ? 'cluster' : rawMode];
   if (!mode) gs.report('mode', `must be one of cluster, namespace, none (got ${JSON.stringify(rawMode)})`);
   let namespace = gs.optionalString('namespace') ?? spec.optionalString('clusterGsNamespace') ?? controllerNamespace;
-  if (!NAMESPACE.test(namespace)) {
+  if (!isNamespaceName(namespace)) {
     gs.report('namespace', `${JSON.stringify(namespace)} is not a namespace name; the controller namespace is used`);
     namespace = controllerNamespace;
   }
@@ -111,8 +111,9 @@ function globalSidecar(spec: Fields, controllerNamespace: string): GlobalSidecar
   const slime = !gs.has('namespaces') && (spec.has('namespace') || (!gs.has('mode') && spec.has('globalSidecarMode')));
   const [where, key] = slime ? [spec, 'namespace'] : [gs, 'namespaces'];
   const namespaces = where.strings(key).filter((ns, i) => {
-    if (!NAMESPACE.test(ns)) where.issues.push({ field: `${where.at(key)}[${i}]`, message: `${JSON.stringify(ns)} is not a namespace name; ignored` });
-    return NAMESPACE.test(ns);
+    const ok = isNamespaceName(ns);
+    if (!ok) where.issues.push({ field: `${where.at(key)}[${i}]`, message: `${JSON.stringify(ns)} is not a namespace name; ignored` });
+    return ok;
   });
   if (mode === 'namespace' && namespaces.length === 0) {
     where.report(key, 'namespace mode runs a global sidecar only in the namespaces listed here, and none are: no fence gets one');

@@ -96,21 +96,38 @@ export function describeValue(v: unknown): string {
   return typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`;
 }
 
-function checkObject(v: unknown, where: string): KObject {
-  if (!isObject(v)) throw new InvalidRequest(`${where} must be a Kubernetes object, got ${describeValue(v)}`);
-  if (typeof v.apiVersion !== 'string' || v.apiVersion === '') throw new InvalidRequest(`${where}.apiVersion must be a non-empty string`);
-  if (typeof v.kind !== 'string' || v.kind === '') throw new InvalidRequest(`${where}.kind must be a non-empty string`);
+export interface ShapeProblem {
+  /** Path below the object, e.g. `metadata.name`. */
+  field: string;
+  expected: string;
+  /** What was there instead, when that helps: `got number 5`, `missing`. */
+  found?: string;
+}
+
+const found = (v: unknown): string => (v === undefined ? 'missing' : `got ${describeValue(v)}`);
+
+/** Why a JSON object cannot be read as a Kubernetes object; undefined when it can. */
+export function shapeProblem(v: Record<string, unknown>): ShapeProblem | undefined {
+  for (const field of ['apiVersion', 'kind'] as const) {
+    if (typeof v[field] !== 'string' || v[field] === '') return { field, expected: 'must be a non-empty string', found: found(v[field]) };
+  }
   const meta = v.metadata;
-  if (!isObject(meta)) throw new InvalidRequest(`${where}.metadata must be an object`);
-  if (typeof meta.name !== 'string' || meta.name === '') throw new InvalidRequest(`${where}.metadata.name must be a non-empty string`);
-  if (meta.namespace !== undefined && typeof meta.namespace !== 'string') throw new InvalidRequest(`${where}.metadata.namespace must be a string`);
+  if (!isObject(meta)) return { field: 'metadata', expected: 'must be an object', found: found(meta) };
+  if (typeof meta.name !== 'string' || meta.name === '') return { field: 'metadata.name', expected: 'must be a non-empty string', found: found(meta.name) };
+  if (meta.namespace !== undefined && meta.namespace !== null && typeof meta.namespace !== 'string') return { field: 'metadata.namespace', expected: 'must be a string' };
   for (const field of ['labels', 'annotations'] as const) {
     const m = meta[field];
-    if (m === undefined || m === null) continue;
-    if (!isObject(m) || Object.values(m).some((x) => typeof x !== 'string')) {
-      throw new InvalidRequest(`${where}.metadata.${field} must map strings to strings`);
+    if (m !== undefined && m !== null && (!isObject(m) || Object.values(m).some((x) => typeof x !== 'string'))) {
+      return { field: `metadata.${field}`, expected: 'must map strings to strings' };
     }
   }
+  return undefined;
+}
+
+function checkObject(v: unknown, where: string): KObject {
+  if (!isObject(v)) throw new InvalidRequest(`${where} must be a Kubernetes object, got ${describeValue(v)}`);
+  const problem = shapeProblem(v);
+  if (problem) throw new InvalidRequest(`${where}.${problem.field} ${problem.expected}`);
   return v as KObject;
 }
 

@@ -8,7 +8,7 @@ import { FENCE_GROUP, FENCE_KIND } from './fence.js';
 import type { Issue } from './fields.js';
 import { DESTINATION_RULE } from './globalsidecar-objects.js';
 import { CONFIG_NAME, renderLazyloadConfig } from './lazyloadconfig.js';
-import { type KObject, describeValue, groupOf, isObject } from './metacontroller.js';
+import { type KObject, describeValue, groupOf, isObject, shapeProblem } from './metacontroller.js';
 import { planFence, renderFence } from './servicefence.js';
 import { SIDECAR_VERSION } from './sidecar.js';
 
@@ -74,26 +74,6 @@ function chunks(text: string): { text: string; line: number }[] {
   return out;
 }
 
-const got = (v: unknown): string => (v === undefined ? 'missing' : `got ${describeValue(v)}`);
-
-/** Why an object cannot be read as a Kubernetes object, with the field path; undefined: it can. */
-function shapeProblem(v: Record<string, unknown>): string | undefined {
-  for (const key of ['apiVersion', 'kind'] as const) {
-    if (typeof v[key] !== 'string' || v[key] === '') return `${key}: must be a non-empty string, ${got(v[key])}`;
-  }
-  const meta = v.metadata;
-  if (!isObject(meta)) return `metadata: must be an object, ${got(meta)}`;
-  if (typeof meta.name !== 'string' || meta.name === '') return `metadata.name: must be a non-empty string, ${got(meta.name)}`;
-  if (meta.namespace !== undefined && meta.namespace !== null && typeof meta.namespace !== 'string') return `metadata.namespace: must be a string`;
-  for (const field of ['labels', 'annotations']) {
-    const m = meta[field];
-    if (m !== undefined && m !== null && (!isObject(m) || Object.values(m).some((x) => typeof x !== 'string'))) {
-      return `metadata.${field}: must map strings to strings`;
-    }
-  }
-  return undefined;
-}
-
 class Reader {
   readonly docs: { role: Role; doc: Doc }[] = [];
   readonly errors: string[] = [];
@@ -132,7 +112,7 @@ class Reader {
     }
     const problem = shapeProblem(value);
     if (problem) {
-      this.errors.push(`${where}: ${problem}`);
+      this.errors.push(`${where}: ${problem.field}: ${problem.expected}${problem.found ? `, ${problem.found}` : ''}`);
       return;
     }
     const obj = value as KObject;

@@ -11,6 +11,8 @@ const hbs = Handlebars.create();
 hbs.unregisterHelper('log');
 
 const isEmpty = (v: unknown): boolean => v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0);
+// What Handlebars' own `if` counts as true.
+const truthy = (v: unknown): boolean => !isEmpty(v) && v !== false && v !== 0;
 // The last argument of every helper call is Handlebars' options object.
 const args = (all: unknown[]): unknown[] => all.slice(0, -1);
 
@@ -18,9 +20,9 @@ const args = (all: unknown[]): unknown[] => all.slice(0, -1);
 export const HELPERS: Record<string, (...all: unknown[]) => unknown> = {
   eq: (a, b) => a === b,
   ne: (a, b) => a !== b,
-  not: (a) => isEmpty(a) || a === false || a === 0,
-  and: (...all) => args(all).every((a) => !isEmpty(a) && a !== false && a !== 0),
-  or: (...all) => args(all).find((a) => !isEmpty(a) && a !== false && a !== 0) ?? args(all).at(-1),
+  not: (a) => !truthy(a),
+  and: (...all) => args(all).every(truthy),
+  or: (...all) => args(all).find(truthy) ?? args(all).at(-1),
   default: (value, fallback) => (isEmpty(value) ? fallback : value),
   concat: (...all) => args(all).map(String).join(''),
   lower: (s) => String(s).toLowerCase(),
@@ -114,18 +116,16 @@ const GLOBAL_SIDECAR_HOST = shipped('global-sidecar-host');
 const GLOBAL_SIDECAR_CLUSTER = shipped('global-sidecar-cluster');
 
 // Asked on every sync, with a handful of distinct answers in a mesh.
-const hosts = new Map<string, string>();
-const clusters = new Map<string, string>();
+const names = new Map<string, string>();
 
-export function globalSidecarHostIn(namespace: string): string {
-  let host = hosts.get(namespace);
-  if (host === undefined) hosts.set(namespace, (host = renderShipped(GLOBAL_SIDECAR_HOST, { namespace })));
-  return host;
+function remembered(key: string, make: () => string): string {
+  let name = names.get(key);
+  if (name === undefined) names.set(key, (name = make()));
+  return name;
 }
 
-export function globalSidecarCluster(globalSidecar: { port: number; host: string }): string {
-  const key = `${globalSidecar.port} ${globalSidecar.host}`;
-  let cluster = clusters.get(key);
-  if (cluster === undefined) clusters.set(key, (cluster = renderShipped(GLOBAL_SIDECAR_CLUSTER, { globalSidecar })));
-  return cluster;
-}
+export const globalSidecarHostIn = (namespace: string): string =>
+  remembered(`host ${namespace}`, () => renderShipped(GLOBAL_SIDECAR_HOST, { namespace }));
+
+export const globalSidecarCluster = (globalSidecar: { port: number; host: string }): string =>
+  remembered(`cluster ${globalSidecar.port} ${globalSidecar.host}`, () => renderShipped(GLOBAL_SIDECAR_CLUSTER, { globalSidecar }));
