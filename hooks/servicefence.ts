@@ -14,6 +14,7 @@ import {
   objectsOfKind,
 } from '../src/metacontroller.js';
 import { GLOBAL_SIDECAR_ENDPOINTS, hasReadyEndpoint } from '../src/globalsidecar.js';
+import { CONFIG_NAME, CONFIG_RULE } from '../src/lazyloadconfig.js';
 import { planFence, renderFence } from '../src/servicefence.js';
 import { SIDECAR_GROUP, SIDECAR_VERSION } from '../src/sidecar.js';
 
@@ -23,7 +24,6 @@ export interface SyncDeps {
 }
 
 const FENCE = { group: FENCE_GROUP, kind: FENCE_KIND };
-const LAZYLOAD_CONFIG_RULE: RelatedResourceRule = { apiVersion: `${FENCE_GROUP}/v1alpha1`, resource: 'lazyloadconfigs', names: ['default'] };
 
 /**
  * Related objects: the fence's own Service, the label-selected Services (cluster-wide), the global
@@ -42,7 +42,7 @@ export function customize(body: unknown): CustomizeResponse {
     seen.add(key);
     rules.push({ apiVersion: 'v1', resource: 'services', labelSelector: { matchLabels: selector } });
   }
-  rules.push(GLOBAL_SIDECAR_ENDPOINTS, LAZYLOAD_CONFIG_RULE);
+  rules.push(GLOBAL_SIDECAR_ENDPOINTS, CONFIG_RULE);
   return { relatedResources: rules };
 }
 
@@ -53,7 +53,7 @@ export async function sync(body: unknown, deps: SyncDeps): Promise<CompositeSync
   const plan = planFence({
     fence: req.parent,
     services: objectsOfKind(req.related, '', 'Service'),
-    lazyloadConfig: objectsOfKind(req.related, FENCE_GROUP, 'LazyloadConfig').find((c) => c.metadata.name === 'default'),
+    lazyloadConfig: objectsOfKind(req.related, FENCE_GROUP, 'LazyloadConfig').find((c) => c.metadata.name === CONFIG_NAME),
     observedSidecar: objectsOfKind(req.children, SIDECAR_GROUP, 'Sidecar').find((s) => s.metadata.name === name),
     isGlobalSidecarReady: (gs) => hasReadyEndpoint(endpoints, gs),
     sidecarApiVersion: declaredChildVersion(req.controller, SIDECAR_GROUP, 'sidecars', SIDECAR_VERSION),

@@ -138,19 +138,49 @@ function proxyVersion(spec: Fields): string | undefined {
   return problem ? undefined : version;
 }
 
+const OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
+type Operator = (typeof OPERATORS)[number];
+const isOperator = (s: string): s is Operator => (OPERATORS as readonly string[]).includes(s);
+
+// Checked as the API server checks a LabelSelector: a selector it would refuse must not quietly
+// select something else.
 function selectors(spec: Fields): LabelSelector[] {
   return spec.items('managementSelectors').map((s) => {
     const selector: LabelSelector = {};
     if (s.has('matchLabels')) selector.matchLabels = s.stringMap('matchLabels');
     if (s.has('matchExpressions')) {
       selector.matchExpressions = s.items('matchExpressions').map((e) => {
-        const operator = e.string('operator', 'In');
-        if (!['In', 'NotIn', 'Exists', 'DoesNotExist'].includes(operator)) e.report('operator', 'must be In, NotIn, Exists or DoesNotExist');
-        return { key: e.string('key', ''), operator: operator as 'In', values: e.strings('values') };
+        const key = e.string('key', '');
+        if (key === '') e.report('key', 'must be a non-empty label key');
+        const operator = e.string('operator', '');
+        const values = e.strings('values');
+        if (!isOperator(operator)) e.report('operator', `must be In, NotIn, Exists or DoesNotExist (got ${JSON.stringify(operator)})`);
+        else if ((operator === 'In' || operator === 'NotIn') && values.length === 0) e.report('values', `${operator} needs at least one value`);
+        else if ((operator === 'Exists' || operator === 'DoesNotExist') && values.length > 0) e.report('values', `${operator} takes no values`);
+        return { key, operator: isOperator(operator) ? operator : 'In', values };
       });
     }
     return selector;
   });
+}
+
+// Exact names, as in Slime; only white space around the commas is dropped, since no namespace name
+// holds any.
+function namespaceList(spec: Fields, key: string): string[] {
+  return nameList(spec, key).filter((name) => {
+    if (!isNamespaceName(name)) spec.report(key, `${JSON.stringify(name)} is not a namespace name; ignored`);
+    return isNamespaceName(name);
+  });
+}
+
+/** A Kubernetes label value: the `istio.io/rev` label carries it. */
+const isLabelValue = (s: string): boolean => s.length <= 63 && /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/.test(s);
+
+function selfResourceRev(spec: Fields): string | undefined {
+  const rev = spec.optionalString('selfResourceRev');
+  if (rev === undefined || isLabelValue(rev)) return rev;
+  spec.report('selfResourceRev', `${JSON.stringify(rev)} is not a label value (at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit); ignored`);
+  return undefined;
 }
 
 // Slime writes handlers as a map name → {query, type}; a list of {name, query} is accepted too.
@@ -204,9 +234,9 @@ export function parseConfig(specValue: unknown, path = 'spec'): ParsedConfig {
     autoFence: spec.boolean('autoFence', false),
     defaultFence: spec.boolean('defaultFence', false),
     managementSelectors: selectors(spec),
-    blackNamespaceList: nameList(spec, 'blackNamespaceList'),
-    whiteNamespaceList: nameList(spec, 'whiteNamespaceList'),
-    selfResourceRev: spec.optionalString('selfResourceRev'),
+    blackNamespaceList: namespaceList(spec, 'blackNamespaceList'),
+    whiteNamespaceList: namespaceList(spec, 'whiteNamespaceList'),
+    selfResourceRev: selfResourceRev(spec),
     prometheus: prometheus(spec),
     values: isObject(values) ? (values as JsonObject) : {},
   };

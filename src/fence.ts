@@ -8,6 +8,8 @@ import { isObject } from './metacontroller.js';
 
 export const FENCE_GROUP = 'microservice.slime.io';
 export const FENCE_KIND = 'ServiceFence';
+/** The version our CRDs serve (ServiceFence and LazyloadConfig). */
+export const FENCE_API_VERSION = `${FENCE_GROUP}/v1alpha1`;
 
 export type DomainState = 'ACTIVE' | 'EXPIREWAIT' | 'EXPIRE';
 

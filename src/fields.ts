@@ -128,10 +128,10 @@ export class Fields {
   }
 }
 
-/** `"a,b"` or `["a","b"]` → `["a","b"]` (exact names: Slime does not trim). */
+/** `"a, b"` or `["a","b"]` → `["a","b"]`. */
 export function nameList(f: Fields, key: string): string[] {
   const v = f.obj[key];
-  if (typeof v === 'string') return v.split(',').filter((s) => s !== '');
+  if (typeof v === 'string') return v.split(',').map((s) => s.trim()).filter((s) => s !== '');
   return f.strings(key);
 }
 

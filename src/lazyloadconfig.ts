@@ -7,11 +7,14 @@ import { type LazyloadConfig, parseConfigCached } from './config.js';
 import { type Issue, formatIssues } from './fields.js';
 import { type ChildVersions, globalSidecarObjects } from './globalsidecar-objects.js';
 import { globalSidecarIn, globalSidecarNamespaces, wormholePorts } from './globalsidecar.js';
-import { type CompositeSyncResponse, type KObject, isObject } from './metacontroller.js';
+import { FENCE_API_VERSION } from './fence.js';
+import { type CompositeSyncResponse, type KObject, type RelatedResourceRule, isObject } from './metacontroller.js';
 import { routeUnknownCalls } from './routing.js';
 
 /** The only LazyloadConfig the hooks read. */
 export const CONFIG_NAME = 'default';
+/** How a customize hook asks Metacontroller for it. */
+export const CONFIG_RULE: RelatedResourceRule = { apiVersion: FENCE_API_VERSION, resource: 'lazyloadconfigs', names: [CONFIG_NAME] };
 /** The fence a template is tried with when the config is read: any name shows missing variables. */
 const SAMPLE_FENCE = 'example';
 

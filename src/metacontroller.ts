@@ -36,6 +36,15 @@ export interface CompositeSyncRequest<P extends KObject = KObject> {
   finalizing: boolean;
 }
 
+/** A DecoratorController sync: the decorated object is `object`, what it made are `attachments`. */
+export interface DecoratorSyncRequest<T extends KObject = KObject> {
+  controller?: KObject;
+  object: T;
+  attachments: ObjectMap;
+  related: ObjectMap;
+  finalizing: boolean;
+}
+
 export interface CustomizeRequest<P extends KObject = KObject> {
   controller?: KObject;
   parent: P;
@@ -45,6 +54,16 @@ export interface CustomizeRequest<P extends KObject = KObject> {
 export interface CompositeSyncResponse<Status = JsonObject> {
   status: Status;
   children: KObject[];
+  resyncAfterSeconds?: number;
+  finalized?: boolean;
+}
+
+/**
+ * Exactly the keys strict v2 decoding accepts for a DecoratorController sync response, less
+ * `labels`, `annotations` and `status`: we never write to an object we decorate.
+ */
+export interface DecoratorSyncResponse {
+  attachments: KObject[];
   resyncAfterSeconds?: number;
   finalized?: boolean;
 }
@@ -131,18 +150,19 @@ function checkObject(v: unknown, where: string): KObject {
   return v as KObject;
 }
 
-function checkParent(body: Record<string, unknown>, expected: ParentKind): KObject {
-  const parent = checkObject(body.parent, 'parent');
+/** The object a hook is about: `parent` (composite, customize) or `object` (decorator sync). */
+function checkParent(body: Record<string, unknown>, expected: ParentKind, key: 'parent' | 'object' = 'parent'): KObject {
+  const parent = checkObject(body[key], key);
   if (groupOf(parent.apiVersion) !== expected.group || parent.kind !== expected.kind) {
     throw new InvalidRequest(
-      `parent must be a ${expected.kind} (${expected.group}), got ${parent.kind} (${parent.apiVersion})`,
+      `${key} must be a ${expected.kind} (${expected.group || 'core'}), got ${parent.kind} (${parent.apiVersion})`,
     );
   }
   const namespace = parent.metadata.namespace;
   if (expected.clusterScoped) {
-    if (namespace) throw new InvalidRequest(`parent ${expected.kind} is cluster-scoped, but has metadata.namespace ${JSON.stringify(namespace)}`);
+    if (namespace) throw new InvalidRequest(`${key} ${expected.kind} is cluster-scoped, but has metadata.namespace ${JSON.stringify(namespace)}`);
   } else if (typeof namespace !== 'string' || namespace === '') {
-    throw new InvalidRequest('parent.metadata.namespace must be a non-empty string');
+    throw new InvalidRequest(`${key}.metadata.namespace must be a non-empty string`);
   }
   return parent;
 }
@@ -162,28 +182,45 @@ function checkObjectMap(v: unknown, where: string): ObjectMap {
   return out;
 }
 
-function checkBody(body: unknown): Record<string, unknown> {
+function checkBody(body: unknown, key: 'parent' | 'object' = 'parent'): Record<string, unknown> {
   if (!isObject(body)) throw new InvalidRequest(`request body must be a JSON object, got ${describeValue(body)}`);
-  if (!('parent' in body)) throw new InvalidRequest('request has no "parent": not a Metacontroller hook request');
+  if (!(key in body)) throw new InvalidRequest(`request has no "${key}": not a Metacontroller ${key === 'object' ? 'decorator ' : ''}hook request`);
   return body;
 }
 
+function checkFinalizing(b: Record<string, unknown>): boolean {
+  if (b.finalizing !== undefined && b.finalizing !== null && typeof b.finalizing !== 'boolean') {
+    throw new InvalidRequest(`finalizing must be a boolean, got ${describeValue(b.finalizing)}`);
+  }
+  return b.finalizing === true;
+}
+
+const controllerOf = (b: Record<string, unknown>): KObject | undefined => (isObject(b.controller) ? (b.controller as KObject) : undefined);
+
 export function decodeCustomize(body: unknown, expected: ParentKind): CustomizeRequest {
   const b = checkBody(body);
-  return { controller: isObject(b.controller) ? (b.controller as KObject) : undefined, parent: checkParent(b, expected) };
+  return { controller: controllerOf(b), parent: checkParent(b, expected) };
 }
 
 export function decodeCompositeSync(body: unknown, expected: ParentKind): CompositeSyncRequest {
   const b = checkBody(body);
-  if (b.finalizing !== undefined && b.finalizing !== null && typeof b.finalizing !== 'boolean') {
-    throw new InvalidRequest(`finalizing must be a boolean, got ${describeValue(b.finalizing)}`);
-  }
   return {
-    controller: isObject(b.controller) ? (b.controller as KObject) : undefined,
+    controller: controllerOf(b),
     parent: checkParent(b, expected),
     children: checkObjectMap(b.children, 'children'),
     related: checkObjectMap(b.related, 'related'),
-    finalizing: b.finalizing === true,
+    finalizing: checkFinalizing(b),
+  };
+}
+
+export function decodeDecoratorSync(body: unknown, expected: ParentKind): DecoratorSyncRequest {
+  const b = checkBody(body, 'object');
+  return {
+    controller: controllerOf(b),
+    object: checkParent(b, expected, 'object'),
+    attachments: checkObjectMap(b.attachments, 'attachments'),
+    related: checkObjectMap(b.related, 'related'),
+    finalizing: checkFinalizing(b),
   };
 }
 
@@ -201,12 +238,14 @@ export function objectsOfKind(map: ObjectMap, group: string, kind: string): KObj
 const keyOf = (o: KObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
 /**
- * The apiVersion the controller declares for a child resource: Metacontroller deletes and
- * recreates a child returned under any other version, so we echo the declared one.
+ * The apiVersion the controller declares for a child resource (a decorator's attachment):
+ * Metacontroller deletes and recreates a child returned under any other version, so we echo the
+ * declared one.
  */
 export function declaredChildVersion(controller: KObject | undefined, group: string, resource: string, fallback: string): string {
   const spec = controller?.spec;
-  const rules = isObject(spec) && Array.isArray(spec.childResources) ? spec.childResources : [];
+  const declared = isObject(spec) ? (spec.childResources ?? spec.attachments) : undefined;
+  const rules = Array.isArray(declared) ? declared : [];
   for (const rule of rules) {
     if (isObject(rule) && rule.resource === resource && typeof rule.apiVersion === 'string' && groupOf(rule.apiVersion) === group) {
       return rule.apiVersion;

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import * as autofence from '../hooks/autofence.js';
 import * as lazyloadconfig from '../hooks/lazyloadconfig.js';
 import * as servicefence from '../hooks/servicefence.js';
 import { encodeCanonical } from './canonical.js';
@@ -26,9 +27,10 @@ export interface AppDeps {
 
 type Hook = (body: unknown) => unknown;
 
-/** `namespace/name` of the request's parent, for logs; undefined when there is none to name. */
+/** `namespace/name` of the request's parent (a decorator's object), for logs; undefined when there is none to name. */
 function parentOf(body: unknown): string | undefined {
-  const meta = isObject(body) && isObject(body.parent) ? body.parent.metadata : undefined;
+  const parent = isObject(body) ? (body.parent ?? body.object) : undefined;
+  const meta = isObject(parent) ? parent.metadata : undefined;
   return isObject(meta) && typeof meta.name === 'string' ? `${typeof meta.namespace === 'string' ? `${meta.namespace}/` : ''}${meta.name}` : undefined;
 }
 
@@ -91,6 +93,8 @@ export function createApp(deps: AppDeps = {}): Hono {
   hook('servicefence/customize', (body) => servicefence.customize(body));
   hook('servicefence/sync', (body) => servicefence.sync(body, syncDeps));
   hook('lazyloadconfig/sync', (body) => lazyloadconfig.sync(body, syncDeps));
+  hook('autofence/customize', (body) => autofence.customize(body));
+  hook('autofence/sync', (body) => autofence.sync(body, { logger }));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => ((deps.isReady ?? (() => true))() ? c.json({ status: 'ready' }) : c.json({ status: 'not ready' }, 503)));
