@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
+import * as autofence from '../hooks/autofence.js';
 import * as servicefence from '../hooks/servicefence.js';
 import { type Obj, type Schema, crdSchema, docs, docsOf, errorsOf, repoRoot, schemasDir } from './support/schemas.js';
 
@@ -73,7 +74,7 @@ describe('metacontroller/ install manifests', () => {
     const kinds = objects.map((o) => o.kind).sort();
     expect(kinds).toEqual([
       'ClusterRole', 'ClusterRoleBinding', 'CompositeController', 'CompositeController', 'CustomResourceDefinition',
-      'CustomResourceDefinition', 'Deployment', 'PodDisruptionBudget', 'Service', 'ServiceAccount',
+      'CustomResourceDefinition', 'DecoratorController', 'Deployment', 'PodDisruptionBudget', 'Service', 'ServiceAccount',
     ]);
   });
 
@@ -124,6 +125,28 @@ describe('metacontroller/ install manifests', () => {
     ]);
   });
 
+  it('runs autofence as a decorator of every Service with v2 hooks and the ServiceFence as InPlace attachment', () => {
+    const controller = one('DecoratorController', 'lazyload-autofence');
+    expect(controller.metadata.namespace).toBeUndefined();
+    const { spec } = controller;
+    // No selector: a Service that stops being fenced must still be synced, to lose its fence.
+    expect(spec.resources).toEqual([{ apiVersion: 'v1', resource: 'services', ignoreStatusChanges: true }]);
+    expect(spec.attachments).toEqual([
+      { apiVersion: 'microservice.slime.io/v1alpha1', resource: 'servicefences', updateStrategy: { method: 'InPlace' } },
+    ]);
+    expect(Object.keys(spec.hooks).sort()).toEqual(['customize', 'sync']);
+    expect(spec.hooks.customize.version).toBe('v2');
+    expect(spec.hooks.sync.version).toBe('v2');
+    expect(spec.hooks.customize.webhook.path).toBe('/autofence/customize');
+    expect(spec.hooks.sync.webhook.path).toBe('/autofence/sync');
+  });
+
+  it('lets Metacontroller set ownerReferences that block deletion of the decorated Services', () => {
+    const role = one('ClusterRole', 'lazyload-metacontroller');
+    const rule = (role.rules as Obj[]).find((r) => r.apiGroups.includes('') && r.resources.includes('services/finalizers'));
+    expect(rule?.verbs).toContain('update');
+  });
+
   it('lets Metacontroller read and write every child resource of every controller', () => {
     const role = one('ClusterRole', 'lazyload-metacontroller');
     const binding = one('ClusterRoleBinding', 'lazyload-metacontroller');
@@ -153,8 +176,9 @@ describe('metacontroller/ install manifests', () => {
       apiVersion: 'microservice.slime.io/v1alpha1', kind: 'ServiceFence', metadata: { name: 'web', namespace: 'shop' },
       spec: { labelSelector: [{ selector: { app: 'db' } }] },
     };
-    const { relatedResources } = servicefence.customize({ parent });
-    for (const { apiVersion, resource } of relatedResources) {
+    const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'shop' } };
+    const rules = [...servicefence.customize({ parent }).relatedResources, ...autofence.customize({ parent: service }).relatedResources];
+    for (const { apiVersion, resource } of rules) {
       const group = apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
       const verbs = new Set((role.rules as Obj[]).filter((r) => r.apiGroups.includes(group) && r.resources.includes(resource)).flatMap((r) => r.verbs as string[]));
       expect(['get', 'list', 'watch'].filter((v) => !verbs.has(v)), `${group || 'core'}/${resource}`).toEqual([]);
@@ -163,7 +187,7 @@ describe('metacontroller/ install manifests', () => {
 
   it('points every hook at the hook Service in the install namespace', () => {
     const service = one('Service', 'lazyload');
-    const hooks = find('CompositeController').flatMap((c) => Object.values<Obj>(c.spec.hooks));
+    const hooks = [...find('CompositeController'), ...find('DecoratorController')].flatMap((c) => Object.values<Obj>(c.spec.hooks));
     expect(hooks.length).toBeGreaterThan(0);
     for (const { webhook } of hooks) {
       expect(webhook.url).toBeUndefined();
