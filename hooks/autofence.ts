@@ -8,7 +8,9 @@ import type { Logger } from '../src/log.js';
 import {
   type CustomizeResponse,
   type DecoratorSyncResponse,
+  InvalidRequest,
   type KObject,
+  declaredHookVersion,
   decodeCustomize,
   decodeDecoratorSync,
   declaredChildVersion,
@@ -31,6 +33,12 @@ export function customize(body: unknown): CustomizeResponse {
 
 export function sync(body: unknown, deps: { logger?: Logger } = {}): DecoratorSyncResponse {
   const req = decodeDecoratorSync(body, SERVICE);
+  const version = declaredHookVersion(req.controller, 'sync');
+  // v1 drops cluster-scoped related objects of a namespaced object: without the config every auto
+  // fence would look switched off, and be deleted.
+  if (version !== undefined && version !== 'v2') {
+    throw new InvalidRequest(`autofence needs sync hook version v2 (the controller declares ${version}): with v1, Metacontroller leaves the Namespace and the LazyloadConfig out of the request`);
+  }
   const { name, namespace } = req.object.metadata;
   const named = (objects: KObject[], wanted: string, ns?: string) =>
     objects.find((o) => o.metadata.name === wanted && (ns === undefined || o.metadata.namespace === ns));

@@ -253,3 +253,11 @@ export function declaredChildVersion(controller: KObject | undefined, group: str
   }
   return fallback;
 }
+
+/** The version a controller declares for one of its hooks (the CRD's default is v1); undefined without a controller. */
+export function declaredHookVersion(controller: KObject | undefined, hook: 'sync' | 'customize' | 'finalize'): string | undefined {
+  if (!controller) return undefined;
+  const hooks = isObject(controller.spec) ? controller.spec.hooks : undefined;
+  const declared = isObject(hooks) && isObject(hooks[hook]) ? hooks[hook].version : undefined;
+  return typeof declared === 'string' ? declared : 'v1';
+}

@@ -25,8 +25,9 @@ describe('fixtures', () => {
       expect(result.differences).toEqual([]);
     });
 
-    it('expects only schema-valid children', () => {
-      const children: Obj[] = (fixture.expected.body as Obj)?.children ?? [];
+    it('expects only schema-valid children and attachments', () => {
+      const body = fixture.expected.body as Obj;
+      const children: Obj[] = [...(body?.children ?? []), ...(body?.attachments ?? [])];
       // DestinationRule is the one kind without a schema here (Istio's CRD is not in shared/schemas).
       for (const child of children.filter((c) => c.kind !== 'DestinationRule')) {
         expect(emittedObjectErrors(child), `${child.kind} ${child.metadata.name}`).toEqual([]);
@@ -44,6 +45,11 @@ describe('the schema check of children', () => {
   it('rejects an EnvoyFilter patch with an unknown operation', () => {
     const bad = { apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', metadata: { name: 'x' }, spec: { configPatches: [{ applyTo: 'VIRTUAL_HOST', patch: { operation: 'DROP' } }] } };
     expect(emittedObjectErrors(bad).join('\n')).toContain('/spec/configPatches/0/patch/operation must be equal to one of the allowed values');
+  });
+
+  it('rejects a ServiceFence whose enable is not a boolean', () => {
+    const bad = { apiVersion: 'microservice.slime.io/v1alpha1', kind: 'ServiceFence', metadata: { name: 'x' }, spec: { enable: 'yes' } };
+    expect(emittedObjectErrors(bad).join('\n')).toContain('/spec/enable must be boolean');
   });
 
   it('rejects a Deployment whose container port is not a number', () => {

@@ -61,9 +61,17 @@ const coreModels: Record<string, (o: Obj) => { validate(): void }> = {
   'apps/v1/Deployment': (o) => new Deployment(o),
 };
 
+let fenceCrd: Obj | undefined;
+/** Our own ServiceFence CRD, as installed (metacontroller/crds). */
+export function fenceSchema(version: string): Schema {
+  fenceCrd ??= docsOf(path.join(repoRoot, 'metacontroller', 'crds', 'servicefence.yaml'))[0];
+  return crdSchema(fenceCrd, version);
+}
+
 /** Schema errors of an object a hook emits; throws for a kind nothing here can check. */
 export function emittedObjectErrors(o: Obj): string[] {
   const [group, version] = o.apiVersion.includes('/') ? o.apiVersion.split('/') : ['', o.apiVersion];
+  if (group === 'microservice.slime.io' && o.kind === 'ServiceFence') return errorsOf(fenceSchema(version), o);
   if (group === 'networking.istio.io' && (o.kind === 'Sidecar' || o.kind === 'EnvoyFilter')) {
     return errorsOf(istioSchema(o.kind === 'Sidecar' ? 'istio-sidecar-crd.yaml' : 'istio-envoyfilter-crd.yaml', version), o);
   }
