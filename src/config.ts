@@ -3,7 +3,7 @@
 // pasted in; the Slime spellings of the global-sidecar settings are accepted too.
 
 import { type AliasRules, compileAliases } from './alias.js';
-import { sortBytewise } from './canonical.js';
+import { compareBytes, sortBytewise } from './canonical.js';
 import { type Dispatch, readDispatches, regexProblem } from './dispatch.js';
 import { Fields, type Issue, nameList } from './fields.js';
 import { type JsonObject, type LabelSelector, isObject } from './metacontroller.js';
@@ -77,8 +77,9 @@ const KNOWN = [
   'managementSelectors', 'blackNamespaceList', 'whiteNamespaceList', 'metric', 'values', 'selfResourceRev',
   // Slime spellings, accepted so that a SlimeBoot `general` block can be pasted in.
   'globalSidecarMode', 'clusterGsNamespace', 'namespace',
-  // Slime settings that have no meaning here (no access-log source, ports are configured, not discovered).
-  'metricSourceType', 'autoPort', 'render', 'cleanupWormholePort', 'enableShortDomain', 'disableIpv4Passthrough', 'addEnvHeaderViaLua',
+  // Slime settings that have no meaning here (no access-log source, ports are configured, not discovered,
+  // no workload fences).
+  'metricSourceType', 'autoPort', 'fenceLabelKeyAlias', 'render', 'cleanupWormholePort', 'enableShortDomain', 'disableIpv4Passthrough', 'addEnvHeaderViaLua',
 ];
 
 function wormholePorts(f: Fields): number[] {
@@ -252,10 +253,15 @@ export function parseConfig(specValue: unknown, path = 'spec'): ParsedConfig {
     gs.probePort = 18181;
   }
   // Sorted: the order of a map's keys must never change an answer.
-  const warnings = sortBytewise(spec.unknownKeys(KNOWN)).map((key) => ({ field: spec.at(key), message: 'unknown field, ignored' }));
+  const warnings = spec.unknownKeys(KNOWN).map((key) => ({ field: spec.at(key), message: 'unknown field, ignored' }));
+  if (spec.has('fenceLabelKeyAlias')) {
+    warnings.push({ field: spec.at('fenceLabelKeyAlias'), message: 'workload fences are not made here: auto-fence makes one fence per Service; ignored' });
+  }
   if (spec.obj.autoPort === true) {
     warnings.push({ field: spec.at('autoPort'), message: 'ports are not discovered from Services here: list every port your workloads call in wormholePort' });
   }
+  // In field order: the order of a map's keys must never change an answer.
+  warnings.sort((a, b) => compareBytes(a.field, b.field));
   return { config, errors, warnings };
 }
 

@@ -57,12 +57,12 @@ describe('LazyloadConfig', () => {
     expect(parseConfig({ globalSidecarMode: 'namespace' }).errors[0].field).toBe('spec.namespace');
   });
 
-  it('warns that autoPort discovers nothing here, and lists unknown fields in a fixed order', () => {
+  it('warns that autoPort discovers nothing here, and lists warnings in field order', () => {
     const { warnings } = parseConfig({ zeta: 1, autoPort: true, alpha: 2 });
     expect(warnings).toEqual([
       { field: 'spec.alpha', message: 'unknown field, ignored' },
-      { field: 'spec.zeta', message: 'unknown field, ignored' },
       { field: 'spec.autoPort', message: 'ports are not discovered from Services here: list every port your workloads call in wormholePort' },
+      { field: 'spec.zeta', message: 'unknown field, ignored' },
     ]);
   });
 
@@ -88,9 +88,53 @@ describe('LazyloadConfig', () => {
   });
 
   it('warns about unknown fields without failing', () => {
-    const { errors, warnings } = parseConfig({ fenceLabelKeyAlias: 'app', metricSourceType: 'prometheus' });
+    const { errors, warnings } = parseConfig({ colour: 'blue', metricSourceType: 'prometheus' });
     expect(errors).toEqual([]);
-    expect(warnings).toEqual([{ field: 'spec.fenceLabelKeyAlias', message: 'unknown field, ignored' }]);
+    expect(warnings).toEqual([{ field: 'spec.colour', message: 'unknown field, ignored' }]);
+  });
+
+  it("warns that Slime's workload fences (fenceLabelKeyAlias) are not made here", () => {
+    const { errors, warnings } = parseConfig({ fenceLabelKeyAlias: 'app:app' });
+    expect(errors).toEqual([]);
+    expect(warnings).toEqual([{ field: 'spec.fenceLabelKeyAlias', message: 'workload fences are not made here: auto-fence makes one fence per Service; ignored' }]);
+  });
+
+  it('checks managementSelectors as the API server checks a label selector', () => {
+    const { config, errors } = parseConfig({
+      managementSelectors: [
+        { matchLabels: { team: 'payments' } },
+        { matchExpressions: [{ key: 'env', operator: 'In', values: ['prod'] }, { key: 'tier', operator: 'Exists' }] },
+        { matchExpressions: [{ key: 'a', operator: 'Equals', values: ['x'] }, { key: 'b', operator: 'NotIn' }, { key: 'c', operator: 'DoesNotExist', values: ['y'] }, { operator: 'Exists' }] },
+      ],
+    });
+    expect(config.managementSelectors.slice(0, 2)).toEqual([
+      { matchLabels: { team: 'payments' } },
+      { matchExpressions: [{ key: 'env', operator: 'In', values: ['prod'] }, { key: 'tier', operator: 'Exists', values: [] }] },
+    ]);
+    expect(errors).toEqual([
+      { field: 'spec.managementSelectors[2].matchExpressions[0].operator', message: 'must be In, NotIn, Exists or DoesNotExist (got "Equals")' },
+      { field: 'spec.managementSelectors[2].matchExpressions[1].values', message: 'NotIn needs at least one value' },
+      { field: 'spec.managementSelectors[2].matchExpressions[2].values', message: 'DoesNotExist takes no values' },
+      { field: 'spec.managementSelectors[2].matchExpressions[3].key', message: 'must be a non-empty label key' },
+    ]);
+  });
+
+  it('reads a namespace list as a comma-separated string without the white space, or as a list', () => {
+    expect(parseConfig({ blackNamespaceList: 'kube-system, istio-system,' }).config.blackNamespaceList).toEqual(['kube-system', 'istio-system']);
+    expect(parseConfig({ whiteNamespaceList: ['shop', 'web'] }).config.whiteNamespaceList).toEqual(['shop', 'web']);
+  });
+
+  it('leaves out and reports a namespace-list entry that is not a namespace name', () => {
+    const { config, errors } = parseConfig({ whiteNamespaceList: 'shop,Web_1' });
+    expect(config.whiteNamespaceList).toEqual(['shop']);
+    expect(errors).toEqual([{ field: 'spec.whiteNamespaceList', message: '"Web_1" is not a namespace name; ignored' }]);
+  });
+
+  it('refuses a selfResourceRev that cannot be a label value', () => {
+    expect(parseConfig({ selfResourceRev: '1-22-canary' }).config.selfResourceRev).toBe('1-22-canary');
+    const { config, errors } = parseConfig({ selfResourceRev: 'canary/blue' });
+    expect(config.selfResourceRev).toBeUndefined();
+    expect(errors.map((e) => e.field)).toEqual(['spec.selfResourceRev']);
   });
 
   it('reads Slime-style Prometheus handlers as a map and a window as a Prometheus duration', () => {

@@ -117,11 +117,11 @@ describe('lazyloadconfig sync', () => {
         wormholePort: ['http'],
         globalSidecar: { mode: 'namespace', probePort: 80 },
         dispatches: [{ name: 'gw', domains: ['x.com'], cluster: 'outbound|{{port}}||{{values.gw}}' }],
-        fenceLabelKeyAlias: 'app',
+        colour: 'blue',
       }),
     );
     expect(body.status.errors.map((e: Obj) => e.field)).toEqual(['spec.wormholePort[0]', 'spec.globalSidecar.namespaces', 'spec.globalSidecar.probePort']);
-    expect(body.status.warnings).toEqual([{ field: 'spec.fenceLabelKeyAlias', message: 'unknown field, ignored' }]);
+    expect(body.status.warnings).toEqual([{ field: 'spec.colour', message: 'unknown field, ignored' }]);
     const [condition] = body.status.conditions;
     expect(condition).toMatchObject({ type: 'ConfigValid', status: 'False', reason: 'InvalidFields' });
     expect(condition.message).toContain('spec.wormholePort[0]: must be a port number from 1 to 65535, got "http"');

@@ -155,6 +155,59 @@ describe('hook answers', () => {
   });
 });
 
+describe('autofence hook answers', () => {
+  const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'cart', namespace: 'shop' }, spec: { selector: { app: 'cart' } } };
+
+  it('answers a decorator sync with attachments only: never labels, annotations or status of the Service', async () => {
+    const { status, json } = await post('/autofence/sync', JSON.stringify({ object: service, attachments: {}, related: {} }));
+    expect(status).toBe(200);
+    expect(json).toEqual({ attachments: [] });
+  });
+
+  it('never answers 500 for a Service, Namespace, fence or auto-fence config of any shape', async () => {
+    const anyJson = fc.jsonValue({ maxDepth: 3 });
+    const labels = fc.oneof(fc.dictionary(fc.constantFrom('slime.io/serviceFenced', 'team', 'app.kubernetes.io/created-by'), fc.constantFrom('true', 'false', 'TRUE', '', 'fence-controller')), anyJson);
+    const expression = fc.record({ key: fc.oneof(fc.constantFrom('team', ''), anyJson), operator: fc.oneof(fc.constantFrom('In', 'NotIn', 'Exists', 'DoesNotExist', 'Equals'), anyJson), values: fc.oneof(fc.array(fc.string()), anyJson) }, { requiredKeys: [] });
+    const spec = fc.record(
+      {
+        autoFence: fc.oneof(fc.boolean(), anyJson),
+        defaultFence: fc.oneof(fc.boolean(), anyJson),
+        blackNamespaceList: fc.oneof(fc.string(), fc.array(fc.string()), anyJson),
+        whiteNamespaceList: fc.oneof(fc.string(), fc.array(fc.string()), anyJson),
+        managementSelectors: fc.oneof(fc.array(fc.record({ matchLabels: fc.oneof(labels, anyJson), matchExpressions: fc.oneof(fc.array(expression), anyJson) }, { requiredKeys: [] })), anyJson),
+        selfResourceRev: anyJson,
+      },
+      { requiredKeys: [] },
+    );
+    const object = (kind: string, apiVersion: string, name: string, namespace?: string) =>
+      fc.record({ labels, spec: fc.oneof(fc.record({ selector: anyJson }), anyJson) }).map(({ labels: l, spec: s }) => ({
+        apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}), labels: l }, spec: s,
+      }));
+    const request = fc.record({
+      svc: object('Service', 'v1', 'cart', 'shop'),
+      ns: object('Namespace', 'v1', 'shop'),
+      fence: object('ServiceFence', 'microservice.slime.io/v1alpha1', 'cart', 'shop'),
+      owned: fc.boolean(),
+      config: spec,
+    });
+    await fc.assert(
+      fc.asyncProperty(request, async ({ svc, ns, fence, owned, config }) => {
+        const related = {
+          'Namespace.v1': { shop: ns },
+          'LazyloadConfig.microservice.slime.io/v1alpha1': { default: { apiVersion: 'microservice.slime.io/v1alpha1', kind: 'LazyloadConfig', metadata: { name: 'default' }, spec: config } },
+          'ServiceFence.microservice.slime.io/v1alpha1': { 'shop/cart': fence },
+        };
+        const attachments = { 'ServiceFence.microservice.slime.io/v1alpha1': owned ? { 'shop/cart': fence } : {} };
+        for (const [hook, body] of [['/autofence/sync', { object: svc, attachments, related }], ['/autofence/customize', { parent: svc }]] as const) {
+          const { status } = await post(hook, JSON.stringify(body));
+          expect([200, 422]).toContain(status);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
 describe('operational endpoints', () => {
   it('reports health and readiness', async () => {
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
