@@ -18,7 +18,7 @@ Lazy loading for Istio as Metacontroller hooks.
 Commands:
   serve              run the hook server (what \`npm start\` runs)
   replay [paths...]  replay fixture files or folders through the hook server
-  render -f FILE...  print what the hooks would emit for LazyloadConfig, ServiceFence and Service YAML
+  render -f FILE...  print what the hooks would emit for lazyload, Service and Namespace YAML
 
 Run \`lazyload <command> --help\` for the options of a command.`;
 
@@ -42,11 +42,15 @@ Prints a diff for every mismatch; exits 1 if any fixture does not match.`,
 
 Prints what the hooks would emit for the objects in the files, without a cluster, running the same
 code as the hooks. For each ServiceFence, in input order: its Sidecar, then its EnvoyFilter when it
-has one. With no ServiceFence, the global-sidecar objects of the LazyloadConfig (one set per
-global-sidecar namespace; none in mode none).
+has one. Each Service is given or denied its auto fence as the autofence hook would (with
+autoFence on, a note says why): an auto fence is printed before its Sidecar, and an auto fence of
+the input that would be deleted (autoFence off included) is not rendered. With no ServiceFence, the
+global-sidecar objects of the LazyloadConfig (one set per global-sidecar namespace; none in mode
+none).
 
-Input: multi-document YAML holding LazyloadConfig and ServiceFence (microservice.slime.io) and
-Service (v1) objects; the items of a \`kind: List\` are read too, other kinds are skipped with a note.
+Input: multi-document YAML holding LazyloadConfig and ServiceFence (microservice.slime.io), Service
+(v1) and Namespace (v1) objects; the items of a \`kind: List\` are read too, other kinds are skipped
+with a note. Auto-fence reads a Service's Namespace for its labels: give it when they matter.
 Only the LazyloadConfig named default is read (as by the hooks); without one, the built-in defaults
 apply. Learned dependencies are read from a fence's status.metricStatus; no Prometheus is asked.
 No Sidecar is observed, so a fence with fromService and no Service gets none.

@@ -1,10 +1,12 @@
 // `lazyload render` (DESIGN §10): what the hooks would emit for objects read from YAML, without a
-// cluster. It calls the hooks' own core (planFence/renderFence, renderLazyloadConfig) on the objects
-// Metacontroller would have sent, so a preview can never drift from what the controllers apply.
+// cluster. It calls the hooks' own core (autoFenceAttachments, planFence/renderFence,
+// renderLazyloadConfig) on the objects Metacontroller would have sent, so a preview can never drift
+// from what the controllers apply.
 
 import { YAMLException, dump, loadAll } from 'js-yaml';
+import { CREATED_BY_LABEL, CREATED_BY_US, autoFenceAttachments } from './autofence.js';
 import { ENVOYFILTER_VERSION } from './envoyfilter.js';
-import { FENCE_GROUP, FENCE_KIND } from './fence.js';
+import { FENCE_API_VERSION, FENCE_GROUP, FENCE_KIND } from './fence.js';
 import type { Issue } from './fields.js';
 import { DESTINATION_RULE } from './globalsidecar-objects.js';
 import { CONFIG_NAME, renderLazyloadConfig } from './lazyloadconfig.js';
@@ -36,13 +38,14 @@ interface Doc {
   where: string;
 }
 
-type Role = 'config' | 'fence' | 'service';
+type Role = 'config' | 'fence' | 'service' | 'namespace';
 
 const roleOf = (o: KObject): Role | undefined => {
   const group = groupOf(o.apiVersion);
   if (group === FENCE_GROUP && o.kind === 'LazyloadConfig') return 'config';
   if (group === FENCE_GROUP && o.kind === FENCE_KIND) return 'fence';
   if (o.apiVersion === 'v1' && o.kind === 'Service') return 'service';
+  if (o.apiVersion === 'v1' && o.kind === 'Namespace') return 'namespace';
   return undefined;
 };
 
@@ -118,12 +121,13 @@ class Reader {
     const obj = value as KObject;
     const role = roleOf(obj);
     if (role === undefined) {
-      this.warnings.push(`note: ${where} (${idOf(obj)}): skipped: render reads only LazyloadConfig, ServiceFence and Service (v1)`);
+      this.warnings.push(`note: ${where} (${idOf(obj)}): skipped: render reads only LazyloadConfig, ServiceFence, Service (v1) and Namespace (v1)`);
       return;
     }
-    // LazyloadConfig is cluster-scoped: the API server drops a namespace given to it, and so do we.
+    // LazyloadConfig and Namespace are cluster-scoped: the API server drops a namespace given to them,
+    // and so do we.
     const { namespace: given, ...rest } = obj.metadata;
-    const metadata = role === 'config' ? rest : { ...rest, namespace: given || this.namespace };
+    const metadata = role === 'config' || role === 'namespace' ? rest : { ...rest, namespace: given || this.namespace };
     const doc = { obj: { ...obj, metadata }, where: '' };
     doc.where = `${where} (${idOf(doc.obj)})`;
     if (role === 'config' && metadata.name !== CONFIG_NAME) {
@@ -154,14 +158,82 @@ function toYaml(obj: KObject): string {
 
 const line = (where: string, issue: Issue, suffix = ''): string => `${where}: ${issue.field}: ${issue.message}${suffix}`;
 
+/** A fence to render; `emitted` when it is an auto fence, which the autofence hook would apply. */
+interface FenceDoc extends Doc {
+  emitted?: KObject;
+}
+
+const keyOf = (o: KObject): string => `${o.metadata.namespace}/${o.metadata.name}`;
+
+interface AutoFenceDocs {
+  config?: Doc;
+  fences: Doc[];
+  services: Doc[];
+  namespaces: Doc[];
+}
+
+/**
+ * Whether Metacontroller would hand the fence to the autofence hook as the Service's attachment: it
+ * is when an ownerReference says so (`kubectl get` output). Written input seldom has any, so
+ * without ownerReferences a fence carrying our label is taken as the Service's.
+ */
+function isAttachmentOf(fence: KObject, service: KObject): boolean {
+  const owners = fence.metadata.ownerReferences;
+  if (Array.isArray(owners) && owners.length > 0) {
+    return owners.some((o) => isObject(o) && o.kind === 'Service' && o.name === service.metadata.name && o.controller === true);
+  }
+  return fence.metadata.labels?.[CREATED_BY_LABEL] === CREATED_BY_US;
+}
+
+/**
+ * The fences there would be once the autofence hook (DESIGN §7) has run for every Service of the
+ * input: auto fences made or updated in place of the input's, ours it would delete left out.
+ */
+function withAutoFences(docs: AutoFenceDocs, warnings: string[]): FenceDoc[] {
+  const fences: (FenceDoc | undefined)[] = [...docs.fences];
+  const index = new Map(docs.fences.map((f, i) => [keyOf(f.obj), i]));
+  for (const service of docs.services) {
+    const i = index.get(keyOf(service.obj));
+    const given = i === undefined ? undefined : docs.fences[i].obj;
+    const ours = given && isAttachmentOf(given, service.obj) ? given : undefined;
+    const { decision, attachments } = autoFenceAttachments({
+      service: service.obj,
+      namespace: docs.namespaces.find((n) => n.obj.metadata.name === service.obj.metadata.namespace)?.obj,
+      lazyloadConfig: docs.config?.obj,
+      fence: given,
+      attachments: ours ? [ours] : [],
+      fenceApiVersion: FENCE_API_VERSION,
+    });
+    if (decision.action === 'none' && ours && i !== undefined) {
+      fences[i] = undefined;
+      warnings.push(`note: ${service.where}: ${idOf(ours)} would be deleted: ${decision.message}`);
+      continue;
+    }
+    if (decision.action === 'fence') {
+      const [auto] = attachments;
+      // Metacontroller merges the auto fence into the one there and never touches its status: the
+      // dependencies it learned stay, and its Sidecar is rendered with them.
+      const obj = given?.status === undefined ? auto : { ...auto, status: given.status };
+      const doc = { obj, where: service.where, emitted: auto };
+      if (i === undefined) fences.push(doc);
+      else fences[i] = doc;
+    }
+    // With autoFence off every Service would say so; only a deletion is worth a line.
+    if (decision.reason === 'AutoFenceOff') continue;
+    const fix = decision.reason === 'NamespaceUnknown' ? ' (add the Namespace to the input)' : '';
+    warnings.push(`note: ${service.where}: auto-fence: ${decision.message}${fix}`);
+  }
+  return fences.filter((f): f is FenceDoc => f !== undefined);
+}
+
 export function render(input: RenderInput): RenderOutput {
   const reader = new Reader(input.namespace);
   for (const file of input.files) reader.file(file.name, file.text);
   const { errors, warnings } = reader;
 
   const config = reader.of('config')[0];
-  const fences = reader.of('fence');
-  const services = reader.of('service').map((s) => s.obj);
+  const serviceDocs = reader.of('service');
+  const services = serviceDocs.map((s) => s.obj);
 
   const objects: KObject[] = [];
   const configFields = new Set<string>();
@@ -177,11 +249,17 @@ export function render(input: RenderInput): RenderOutput {
     for (const issue of rendered.status.warnings) warnings.push(`warning: ${line(config.where, issue)}`);
     globalSidecarObjects = rendered.children;
     mode = rendered.status.globalSidecar.mode;
-  } else if (fences.length > 0) {
+  }
+  const inputFences = reader.of('fence');
+  const fences = withAutoFences({ config, fences: inputFences, services: serviceDocs, namespaces: reader.of('namespace') }, warnings);
+  // A fence that auto-fence would delete still makes the input about fences, not the global sidecar.
+  const aboutFences = inputFences.length > 0 || fences.length > 0;
+  if (!config && fences.length > 0) {
     warnings.push(`note: no LazyloadConfig named ${CONFIG_NAME} in the input: fences are rendered with the built-in defaults`);
   }
 
   for (const fence of fences) {
+    if (fence.emitted) objects.push(fence.emitted);
     const plan = planFence({
       fence: fence.obj,
       services,
@@ -204,12 +282,12 @@ export function render(input: RenderInput): RenderOutput {
     if (plan.spec.enable && notFound) warnings.push(`warning: ${fence.where}: ${notFound.message}`);
   }
 
-  if (config && (fences.length === 0 || input.globalSidecar)) {
+  if (config && (!aboutFences || input.globalSidecar)) {
     objects.push(...globalSidecarObjects);
     if (globalSidecarObjects.length === 0) warnings.push(`note: ${config.where}: no global-sidecar objects (globalSidecar mode ${mode})`);
   } else if (input.globalSidecar) {
     warnings.push(`warning: --global-sidecar: no LazyloadConfig named ${CONFIG_NAME} in the input, and without one the controller runs no global sidecar`);
   }
-  if (fences.length === 0 && !config && errors.length === 0) warnings.push('note: nothing to render: the input holds no ServiceFence and no LazyloadConfig');
+  if (!aboutFences && !config && errors.length === 0) warnings.push('note: nothing to render: the input holds no ServiceFence and no LazyloadConfig');
   return { stdout: objects.map(toYaml).join('---\n'), errors, warnings };
 }

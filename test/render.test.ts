@@ -6,7 +6,7 @@ import path from 'node:path';
 import { loadAll } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { type RenderOutput, render } from '../src/render.js';
-import { type Obj, errorsOf, istioSchema, repoRoot } from './support/schemas.js';
+import { type Obj, crdSchema, docsOf, errorsOf, istioSchema, repoRoot } from './support/schemas.js';
 
 const dir = path.join(repoRoot, 'test', 'render');
 const NOW = new Date('2024-01-01T00:00:00Z');
@@ -31,6 +31,30 @@ function cli(args: string[], input?: string) {
 }
 
 const GLOBAL_SIDECAR_KINDS = ['ServiceAccount', 'ConfigMap', 'Service', 'Deployment', 'EnvoyFilter'];
+
+/** One inline YAML stream, named x.yaml in messages. */
+const renderText = (text: string): RenderOutput => render({ files: [{ name: 'x.yaml', text }], namespace: 'default', now: NOW, globalSidecar: false });
+
+const AUTO_FENCE_ON = `apiVersion: microservice.slime.io/v1alpha1
+kind: LazyloadConfig
+metadata: {name: default}
+spec: {autoFence: true}
+`;
+const NAMESPACE_FENCED = `apiVersion: v1
+kind: Namespace
+metadata: {name: bookinfo, labels: {slime.io/serviceFenced: "true"}}
+`;
+const SERVICE_REVIEWS = `apiVersion: v1
+kind: Service
+metadata: {name: reviews, namespace: bookinfo}
+spec: {selector: {app: reviews}}
+`;
+const OUR_FENCE_REVIEWS = `apiVersion: microservice.slime.io/v1alpha1
+kind: ServiceFence
+metadata: {name: reviews, namespace: bookinfo, labels: {app.kubernetes.io/created-by: fence-controller}}
+spec: {enable: true, workloadSelector: {fromService: true}}
+`;
+const autoFenceNotes = (out: RenderOutput): string[] => out.warnings.filter((w) => w.includes('auto-fence') || w.includes('would be deleted'));
 
 describe('lazyload render', () => {
   describe('fences', () => {
@@ -84,7 +108,7 @@ describe('lazyload render', () => {
     it('skips other kinds with a note, not an error', () => {
       expect(out.errors).toEqual([]);
       expect(out.warnings).toContain(
-        'note: test/render/fence-learned.yaml: document 3 (Deployment productpage): skipped: render reads only LazyloadConfig, ServiceFence and Service (v1)',
+        'note: test/render/fence-learned.yaml: document 3 (Deployment productpage): skipped: render reads only LazyloadConfig, ServiceFence, Service (v1) and Namespace (v1)',
       );
     });
 
@@ -163,6 +187,89 @@ describe('lazyload render', () => {
         'test/render/configs-not-default-and-twice.yaml: document 3 (LazyloadConfig default): metadata.name: the same object as test/render/configs-not-default-and-twice.yaml: document 2 (LazyloadConfig default); only the first is read',
       ]);
       expect(new Set(objectsOf(out.stdout).map((o) => o.metadata.namespace))).toEqual(new Set(['lazyload']));
+    });
+  });
+
+  describe('auto-fence', () => {
+    const out = renderFiles(['autofence.yaml']);
+
+    it('gives a Service in a namespace labelled serviceFenced "true" its auto fence, printed before its Sidecar', () => {
+      expect(out.errors).toEqual([]);
+      expect(kindsOf(out.stdout)).toEqual(['ServiceFence bookinfo/reviews', 'Sidecar bookinfo/reviews', 'EnvoyFilter bookinfo/reviews-to-global-sidecar']);
+      const [fence, sidecar] = objectsOf(out.stdout);
+      expect(fence.metadata.labels).toEqual({ 'app.kubernetes.io/created-by': 'fence-controller' });
+      expect(fence.spec).toEqual({ enable: true, workloadSelector: { fromService: true } });
+      expect(errorsOf(crdSchema(docsOf(path.join(repoRoot, 'metacontroller', 'crds', 'servicefence.yaml'))[0], 'v1alpha1'), fence)).toEqual([]);
+      expect(sidecar.spec.workloadSelector.labels).toEqual({ app: 'reviews' });
+      expect(out.warnings).toContain(
+        'note: test/render/autofence.yaml: document 4 (Service bookinfo/reviews): auto-fence: fenced: label slime.io/serviceFenced="true" on namespace bookinfo',
+      );
+    });
+
+    it('gives a Service in a namespace labelled serviceFenced "false" no fence, and says why', () => {
+      expect(kindsOf(out.stdout).filter((k) => k.includes('shop/'))).toEqual([]);
+      expect(out.warnings).toContain(
+        'note: test/render/autofence.yaml: document 5 (Service shop/cart): auto-fence: not fenced: label slime.io/serviceFenced="false" on namespace shop',
+      );
+    });
+
+    it('notes that an auto fence of the input would be deleted, and renders nothing for it', () => {
+      const removed = renderFiles(['autofence-ours-removed.yaml']);
+      expect(removed.errors).toEqual([]);
+      expect(removed.stdout).toBe('');
+      expect(autoFenceNotes(removed)).toEqual([
+        'note: test/render/autofence-ours-removed.yaml: document 3 (Service shop/cart): ServiceFence shop/cart would be deleted: not fenced: label slime.io/serviceFenced="false" on namespace shop',
+      ]);
+    });
+
+    it('renders a hand-made fence as it is and notes that auto-fence never touches it', () => {
+      const handMade = renderFiles(['autofence-hand-made.yaml']);
+      expect(handMade.errors).toEqual([]);
+      expect(kindsOf(handMade.stdout)).toEqual(['Sidecar bookinfo/ratings', 'EnvoyFilter bookinfo/ratings-to-global-sidecar']);
+      expect(sidecarHosts(objectsOf(handMade.stdout)[0])).toContain('*/details.bookinfo.svc.cluster.local');
+      expect(autoFenceNotes(handMade)).toEqual([
+        'note: test/render/autofence-hand-made.yaml: document 3 (Service bookinfo/ratings): auto-fence: ServiceFence bookinfo/ratings was made by hand (no app.kubernetes.io/created-by=fence-controller): it is never touched',
+      ]);
+    });
+
+    it('keeps the dependencies an auto fence of the input learned when it renders the auto fence', () => {
+      const learned = `${OUR_FENCE_REVIEWS}status:\n  metricStatus:\n    '{destination_service="details.bookinfo.svc.cluster.local"}': '1'\n`;
+      const kept = renderText([AUTO_FENCE_ON, NAMESPACE_FENCED, SERVICE_REVIEWS, learned].join('---\n'));
+      expect(kept.errors).toEqual([]);
+      const [fence, sidecar] = objectsOf(kept.stdout);
+      // Printed as the hook emits it: Metacontroller never applies a status.
+      expect(fence.status).toBeUndefined();
+      expect(sidecarHosts(sidecar)).toContain('*/details.bookinfo.svc.cluster.local');
+    });
+
+    it('asks for the Namespace when the decision needs its labels and the input lacks it', () => {
+      const missing = renderText([AUTO_FENCE_ON, SERVICE_REVIEWS].join('---\n'));
+      expect(autoFenceNotes(missing)).toEqual([
+        'note: x.yaml: document 2 (Service bookinfo/reviews): auto-fence: Namespace bookinfo was not in the request: auto fences stay as they are (add the Namespace to the input)',
+      ]);
+      expect(kindsOf(missing.stdout).filter((k) => k.startsWith('ServiceFence'))).toEqual([]);
+    });
+
+    it('says nothing about Services when autoFence is off, but notes that an auto fence of the input would be deleted', () => {
+      const off = renderText([AUTO_FENCE_ON.replace('autoFence: true', 'autoFence: false'), NAMESPACE_FENCED, SERVICE_REVIEWS, OUR_FENCE_REVIEWS].join('---\n'));
+      expect(off.errors).toEqual([]);
+      expect(autoFenceNotes(off)).toEqual(['note: x.yaml: document 3 (Service bookinfo/reviews): ServiceFence bookinfo/reviews would be deleted: autoFence is off']);
+      expect(off.stdout).toBe('');
+      const noFence = renderText([AUTO_FENCE_ON.replace('autoFence: true', 'autoFence: false'), NAMESPACE_FENCED, SERVICE_REVIEWS].join('---\n'));
+      expect(autoFenceNotes(noFence)).toEqual([]);
+    });
+
+    it('takes a fence owned by another object as not ours, as Metacontroller would, and leaves it alone', () => {
+      const owned = OUR_FENCE_REVIEWS.replace('labels: {app.kubernetes.io/created-by: fence-controller}}', 'labels: {app.kubernetes.io/created-by: fence-controller}, ownerReferences: [{apiVersion: v1, kind: Service, name: ratings, uid: u1, controller: true}]}');
+      const out = renderText([AUTO_FENCE_ON, NAMESPACE_FENCED, SERVICE_REVIEWS, owned].join('---\n'));
+      expect(autoFenceNotes(out)).toEqual([expect.stringContaining('auto-fence: ServiceFence bookinfo/reviews carries app.kubernetes.io/created-by=fence-controller but does not belong to this Service')]);
+      expect(kindsOf(out.stdout)).toEqual(['Sidecar bookinfo/reviews', 'EnvoyFilter bookinfo/reviews-to-global-sidecar']);
+    });
+
+    it('reads a Namespace as cluster-scoped: a metadata.namespace given to it is dropped, -n is not applied', () => {
+      const twice = renderText([NAMESPACE_FENCED, NAMESPACE_FENCED.replace('name: bookinfo,', 'name: bookinfo, namespace: shop,')].join('---\n'));
+      expect(twice.errors).toEqual(['x.yaml: document 2 (Namespace bookinfo): metadata.name: the same object as x.yaml: document 1 (Namespace bookinfo); only the first is read']);
+      expect(twice.warnings.filter((w) => w.includes('skipped'))).toEqual([]);
     });
   });
 
