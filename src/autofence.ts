@@ -6,7 +6,6 @@
 
 import { parseConfigCached } from './config.js';
 import { FENCE_KIND } from './fence.js';
-import type { Issue } from './fields.js';
 import { GLOBAL_SIDECAR_NAME } from './globalsidecar.js';
 import { CONFIG_NAME } from './lazyloadconfig.js';
 import { type KObject, isObject } from './metacontroller.js';
@@ -76,7 +75,7 @@ export function decideAutoFence(input: AutoFenceInput): AutoFenceDecision {
   }
 
   const { config, errors } = parseConfigCached(input.lazyloadConfig?.spec);
-  const problem: Issue | undefined = errors.find((e) => isDecisionField(e.field));
+  const problem = errors.find((e) => isDecisionField(e.field));
   if (problem) return decision('keep', 'ConfigInvalid', `LazyloadConfig ${CONFIG_NAME}: ${problem.field}: ${problem.message}; auto fences stay as they are until it is fixed`);
   if (!config.autoFence) return decision('none', 'AutoFenceOff', 'autoFence is off');
   if (config.blackNamespaceList.includes(ns)) return decision('none', 'OutOfScope', `namespace ${ns} is in blackNamespaceList`);
