@@ -4,7 +4,7 @@
 // narrowing the scope or labelling a Service out takes its auto fence away (Slime kept them, #517).
 // When the answer cannot be known for sure, the fence we made is returned as it is: never a flap.
 
-import { parseConfigCached } from './config.js';
+import { type ParsedConfig, parseConfigCached } from './config.js';
 import { FENCE_KIND } from './fence.js';
 import { GLOBAL_SIDECAR_NAME } from './globalsidecar.js';
 import { CONFIG_NAME } from './lazyloadconfig.js';
@@ -58,7 +58,7 @@ const decision = (action: AutoFenceDecision['action'], reason: string, message: 
 const fenced = (yes: boolean, reason: string, why: string) =>
   decision(yes ? 'fence' : 'none', reason, `${yes ? 'fenced' : 'not fenced'}: ${why}`);
 
-export function decideAutoFence(input: AutoFenceInput): AutoFenceDecision {
+function decideAutoFence(input: AutoFenceInput, { config, errors }: ParsedConfig): AutoFenceDecision {
   const { service, namespace } = input;
   const { name } = service.metadata;
   const ns = service.metadata.namespace ?? '';
@@ -74,7 +74,6 @@ export function decideAutoFence(input: AutoFenceInput): AutoFenceDecision {
     return decision('none', 'NotOwned', `ServiceFence ${ns}/${name} carries ${mark} but does not belong to this Service (made by Slime, or for a deleted Service of that name): it is left alone`);
   }
 
-  const { config, errors } = parseConfigCached(input.lazyloadConfig?.spec);
   const problem = errors.find((e) => isDecisionField(e.field));
   if (problem) return decision('keep', 'ConfigInvalid', `LazyloadConfig ${CONFIG_NAME}: ${problem.field}: ${problem.message}; auto fences stay as they are until it is fixed`);
   if (!config.autoFence) return decision('none', 'AutoFenceOff', 'autoFence is off');
@@ -127,9 +126,10 @@ function asItIs(fence: KObject, apiVersion: string): KObject {
 }
 
 export function autoFenceAttachments(input: AutoFenceInput): AutoFenceResult {
-  const decision = decideAutoFence(input);
+  const parsed = parseConfigCached(input.lazyloadConfig?.spec);
+  const decision = decideAutoFence(input, parsed);
   let attachments: KObject[] = [];
-  if (decision.action === 'fence') attachments = [autoFence(input, parseConfigCached(input.lazyloadConfig?.spec).config.selfResourceRev)];
+  if (decision.action === 'fence') attachments = [autoFence(input, parsed.config.selfResourceRev)];
   if (decision.action === 'keep') attachments = input.attachments.map((f) => asItIs(f, input.fenceApiVersion));
   return { decision, attachments };
 }

@@ -235,7 +235,8 @@ export function objectsOfKind(map: ObjectMap, group: string, kind: string): KObj
   return found.sort((a, b) => compareBytes(keyOf(a), keyOf(b)));
 }
 
-const keyOf = (o: KObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+/** `namespace/name` (`/name` when cluster-scoped): one object's identity within its kind. */
+export const keyOf = (o: KObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
 /**
  * The apiVersion the controller declares for a child resource (a decorator's attachment):

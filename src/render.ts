@@ -10,7 +10,7 @@ import { FENCE_API_VERSION, FENCE_GROUP, FENCE_KIND } from './fence.js';
 import type { Issue } from './fields.js';
 import { DESTINATION_RULE } from './globalsidecar-objects.js';
 import { CONFIG_NAME, renderLazyloadConfig } from './lazyloadconfig.js';
-import { type KObject, describeValue, groupOf, isObject, shapeProblem } from './metacontroller.js';
+import { type KObject, describeValue, groupOf, isObject, keyOf, shapeProblem } from './metacontroller.js';
 import { planFence, renderFence } from './servicefence.js';
 import { SIDECAR_VERSION } from './sidecar.js';
 
@@ -162,8 +162,6 @@ const line = (where: string, issue: Issue, suffix = ''): string => `${where}: ${
 interface FenceDoc extends Doc {
   emitted?: KObject;
 }
-
-const keyOf = (o: KObject): string => `${o.metadata.namespace}/${o.metadata.name}`;
 
 interface AutoFenceDocs {
   config?: Doc;
