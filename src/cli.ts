@@ -3,13 +3,17 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import client from 'prom-client';
-import { isNamespaceName } from './config.js';
+import { DEFAULT_PROBE_PORT, isNamespaceName } from './config.js';
 import { connectPrometheus } from './prometheus/index.js';
 import { render } from './render.js';
 import { FixtureError, fixtureFiles, loadFixture, replay } from './replay.js';
 import { createLogger, parseLevel } from './log.js';
 import { DEFAULT_BODY_LIMIT } from './server.js';
 import { startServer } from './serve.js';
+import { startForwarder } from './forwarder/index.js';
+import { PORTS_FILE_DIR, PORTS_FILE_KEY } from './globalsidecar-objects.js';
+
+const DEFAULT_PORTS_FILE = `${PORTS_FILE_DIR}/${PORTS_FILE_KEY}`;
 
 const USAGE = `Usage: lazyload <command> [options]
 
@@ -17,6 +21,7 @@ Lazy loading for Istio as Metacontroller hooks.
 
 Commands:
   serve              run the hook server (what \`npm start\` runs)
+  forwarder          run the global sidecar: forward unknown calls and count them
   replay [paths...]  replay fixture files or folders through the hook server
   render -f FILE...  print what the hooks would emit for lazyload, Service and Namespace YAML
 
@@ -33,6 +38,21 @@ Environment:
   PROMETHEUS_URL  Prometheus to learn dependencies from (default: unset, no learning)
   BODY_LIMIT      largest request body in bytes (default ${DEFAULT_BODY_LIMIT})
   LOG_LEVEL       debug, info, warn or error (default info)`,
+  forwarder: `Usage: lazyload forwarder
+
+Runs the global sidecar: an HTTP/1.1 forwarder on every wormhole port of its ports file. A request
+goes to Slime-Orig-Dest (ip:port) when it has one, else to its Host (a host without a dot is a
+Service of Slime-Source-Ns); Slime-* headers are removed, everything else passes unchanged. Calls
+are counted in lazyload_dependency_requests_total on the probe port's /metrics.
+
+Environment:
+  WORMHOLE_PORTS_FILE      YAML \`wormholePorts: [80, 9080]\`, re-read every 2 s
+                           (default ${DEFAULT_PORTS_FILE})
+  PROBE_PORT               /healthz/live, /healthz/ready and /metrics (default ${DEFAULT_PROBE_PORT})
+  HOST                     address to listen on (default 0.0.0.0)
+  CONNECT_TIMEOUT_SECONDS  upstream connect timeout, then 504 (default 10)
+  UPSTREAM_TIMEOUT_SECONDS longest wait for response headers or the next piece of a body (default 300)
+  LOG_LEVEL                debug, info, warn or error (default info)`,
   replay: `Usage: lazyload replay [paths...]
 
 Posts every fixture (YAML or JSON, see fixtures/README.md) found in the given files or folders
@@ -127,6 +147,7 @@ async function renderCommand(args: string[]): Promise<number> {
 }
 
 const DRAIN_MS = 5_000;
+const FORWARDER_GRACE_MS = 20_000;
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined || value === '') return fallback;
@@ -160,6 +181,30 @@ async function serveCommand(): Promise<number> {
       .then(() => prometheus?.close())
       .then(() => process.exit(0));
     setTimeout(() => process.exit(0), DRAIN_MS + 10_000).unref();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  return new Promise(() => {});
+}
+
+async function forwarderCommand(): Promise<number> {
+  const env = process.env;
+  const logger = createLogger(parseLevel(env.LOG_LEVEL));
+  const running = await startForwarder({
+    portsFile: env.WORMHOLE_PORTS_FILE || DEFAULT_PORTS_FILE,
+    probePort: positiveInt('PROBE_PORT', env.PROBE_PORT, DEFAULT_PROBE_PORT),
+    host: env.HOST || '0.0.0.0',
+    connectTimeoutMs: positiveInt('CONNECT_TIMEOUT_SECONDS', env.CONNECT_TIMEOUT_SECONDS, 10) * 1000,
+    upstreamTimeoutMs: positiveInt('UPSTREAM_TIMEOUT_SECONDS', env.UPSTREAM_TIMEOUT_SECONDS, 300) * 1000,
+    logger,
+    processMetrics: true,
+  });
+  // As the hook server: unready but still forwarding while endpoints drop the pod, then no new
+  // connections, and the calls in flight finish.
+  const stop = (signal: string) => {
+    logger.info('draining', { signal, graceSeconds: (DRAIN_MS + FORWARDER_GRACE_MS) / 1000 });
+    void running.close({ drainMs: DRAIN_MS, graceMs: FORWARDER_GRACE_MS }).then(() => process.exit(0));
+    setTimeout(() => process.exit(0), DRAIN_MS + FORWARDER_GRACE_MS + 5_000).unref();
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
@@ -216,7 +261,9 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    return command === 'serve' ? await serveCommand() : await replayCommand(positionals);
+    if (command === 'serve') return await serveCommand();
+    if (command === 'forwarder') return await forwarderCommand();
+    return await replayCommand(positionals);
   } catch (e) {
     console.error(`lazyload ${command}: ${(e as Error).message}`);
     return 1;

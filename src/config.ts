@@ -68,6 +68,9 @@ const MODES: Record<string, GlobalSidecarMode> = { cluster: 'cluster', namespace
 // could not bind them next to it.
 const ISTIO_PROXY_PORTS = new Set([15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053, 15090]);
 /** A DNS-1123 label: what Kubernetes accepts as a namespace name. */
+/** Where the forwarder answers probes and serves /metrics, unless configured. */
+export const DEFAULT_PROBE_PORT = 18181;
+
 export const isNamespaceName = (s: string): boolean => /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(s);
 const PROM_DURATION = /^(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$/;
 
@@ -124,7 +127,7 @@ function globalSidecar(spec: Fields, controllerNamespace: string): GlobalSidecar
     namespace,
     namespaces,
     port: gs.integer('port', 80, 1, 65535),
-    probePort: gs.integer('probePort', 18181, 1, 65535),
+    probePort: gs.integer('probePort', DEFAULT_PROBE_PORT, 1, 65535),
     replicas: gs.integer('replicas', 1, 0, 1000),
     image: gs.optionalString('image'),
     resources: isObject(resources) ? (resources as JsonObject) : undefined,
@@ -245,12 +248,12 @@ export function parseConfig(specValue: unknown, path = 'spec'): ParsedConfig {
   for (const key of ['port', 'probePort'] as const) {
     if (ISTIO_PROXY_PORTS.has(gs[key])) {
       spec.child('globalSidecar').report(key, `${gs[key]} is a port Istio's proxy listens on itself; the default is used`);
-      gs[key] = key === 'port' ? 80 : 18181;
+      gs[key] = key === 'port' ? 80 : DEFAULT_PROBE_PORT;
     }
   }
   if (gs.probePort === gs.port || config.wormholePort.includes(gs.probePort)) {
-    spec.child('globalSidecar').report('probePort', `${gs.probePort} is also a wormhole port; the default 18181 is used`);
-    gs.probePort = 18181;
+    spec.child('globalSidecar').report('probePort', `${gs.probePort} is also a wormhole port; the default ${DEFAULT_PROBE_PORT} is used`);
+    gs.probePort = DEFAULT_PROBE_PORT;
   }
   // Sorted: the order of a map's keys must never change an answer.
   const warnings = spec.unknownKeys(KNOWN).map((key) => ({ field: spec.at(key), message: 'unknown field, ignored' }));
