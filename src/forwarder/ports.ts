@@ -8,6 +8,7 @@ export type PortsFile = { ok: true; ports: number[] } | { ok: false; message: st
 const isPort = (n: number): boolean => Number.isInteger(n) && n >= 1 && n <= 65535;
 
 export function parsePortsFile(text: string): PortsFile {
+  if (text.trim() === '') return { ok: false, message: 'the file is empty' };
   let doc: unknown;
   try {
     doc = load(text);
