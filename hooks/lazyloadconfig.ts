@@ -9,11 +9,11 @@ import { type CompositeSyncResponse, decodeCompositeSync, declaredChildVersion }
 
 const LAZYLOAD_CONFIG = { group: FENCE_GROUP, kind: 'LazyloadConfig', clusterScoped: true };
 
-export function sync(body: unknown, deps: { now: () => Date }): CompositeSyncResponse<LazyloadConfigStatus> {
+export function sync(body: unknown, deps: { now: () => Date; globalSidecarImage?: string }): CompositeSyncResponse<LazyloadConfigStatus> {
   const req = decodeCompositeSync(body, LAZYLOAD_CONFIG);
   const versions = {
     destinationRule: declaredChildVersion(req.controller, DESTINATION_RULE.group, DESTINATION_RULE.resource, DESTINATION_RULE.version),
     envoyFilter: declaredChildVersion(req.controller, ENVOYFILTER_GROUP, 'envoyfilters', ENVOYFILTER_VERSION),
   };
-  return renderLazyloadConfig({ parent: req.parent, versions }, deps.now());
+  return renderLazyloadConfig({ parent: req.parent, versions, defaultImage: deps.globalSidecarImage }, deps.now());
 }

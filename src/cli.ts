@@ -11,7 +11,7 @@ import { createLogger, parseLevel } from './log.js';
 import { DEFAULT_BODY_LIMIT } from './server.js';
 import { startServer } from './serve.js';
 import { startForwarder } from './forwarder/index.js';
-import { PORTS_FILE_DIR, PORTS_FILE_KEY } from './globalsidecar-objects.js';
+import { DEFAULT_GLOBAL_SIDECAR_IMAGE, PORTS_FILE_DIR, PORTS_FILE_KEY } from './globalsidecar-objects.js';
 
 const DEFAULT_PORTS_FILE = `${PORTS_FILE_DIR}/${PORTS_FILE_KEY}`;
 
@@ -37,6 +37,8 @@ Environment:
   HOST            address to listen on (default 0.0.0.0)
   PROMETHEUS_URL  Prometheus to learn dependencies from (default: unset, no learning)
   BODY_LIMIT      largest request body in bytes (default ${DEFAULT_BODY_LIMIT})
+  GLOBAL_SIDECAR_IMAGE  the forwarder image of global sidecars whose LazyloadConfig names none
+                  (default ${DEFAULT_GLOBAL_SIDECAR_IMAGE}; the manifests set it to this server's image)
   LOG_LEVEL       debug, info, warn or error (default info)`,
   forwarder: `Usage: lazyload forwarder
 
@@ -169,6 +171,7 @@ async function serveCommand(): Promise<number> {
     port: positiveInt('PORT', env.PORT, 8080),
     host: env.HOST || '0.0.0.0',
     bodyLimit: positiveInt('BODY_LIMIT', env.BODY_LIMIT, DEFAULT_BODY_LIMIT),
+    globalSidecarImage: env.GLOBAL_SIDECAR_IMAGE || undefined,
     logger,
     processMetrics: true,
   });

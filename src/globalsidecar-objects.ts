@@ -31,7 +31,7 @@ export const portsFile = (ports: number[]): string => `wormholePorts:\n${ports.m
 const meta = (gs: GlobalSidecar, name = GLOBAL_SIDECAR_NAME, labels?: Record<string, string>) =>
   labels ? { labels, name, namespace: gs.namespace } : { name, namespace: gs.namespace };
 
-function deployment(config: LazyloadConfig, gs: GlobalSidecar, ports: number[]): KObject {
+function deployment(config: LazyloadConfig, gs: GlobalSidecar, ports: number[], defaultImage: string): KObject {
   const { probePort, replicas, image, resources } = config.globalSidecar;
   // Injected, or it forwards without telemetry and lazy loading never learns (Slime #479).
   const injection: Record<string, string> = config.selfResourceRev ? { 'istio.io/rev': config.selfResourceRev } : { 'sidecar.istio.io/inject': 'true' };
@@ -63,7 +63,7 @@ function deployment(config: LazyloadConfig, gs: GlobalSidecar, ports: number[]):
                 { name: 'PROBE_PORT', value: String(probePort) },
                 { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
               ],
-              image: image ?? DEFAULT_GLOBAL_SIDECAR_IMAGE,
+              image: image ?? defaultImage,
               imagePullPolicy: 'IfNotPresent',
               livenessProbe: probe('/healthz/live'),
               name: GLOBAL_SIDECAR_NAME,
@@ -134,7 +134,13 @@ function metadataExchangeRemove(gs: GlobalSidecar, apiVersion: string, rev: stri
 }
 
 /** Every object of the global sidecar in one namespace, in a fixed order. */
-export function globalSidecarObjects(config: LazyloadConfig, gs: GlobalSidecar, ports: number[], versions: ChildVersions): KObject[] {
+export function globalSidecarObjects(
+  config: LazyloadConfig,
+  gs: GlobalSidecar,
+  ports: number[],
+  versions: ChildVersions,
+  defaultImage = DEFAULT_GLOBAL_SIDECAR_IMAGE,
+): KObject[] {
   const objects: KObject[] = [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(gs, GLOBAL_SIDECAR_NAME, { ...APP }) },
     {
@@ -144,7 +150,7 @@ export function globalSidecarObjects(config: LazyloadConfig, gs: GlobalSidecar, 
       metadata: meta(gs, GLOBAL_SIDECAR_NAME, { 'lazyload.slime.io/config': GLOBAL_SIDECAR_NAME }),
     },
     service(gs, ports),
-    deployment(config, gs, ports),
+    deployment(config, gs, ports, defaultImage),
   ];
   if (config.supportH2) {
     objects.push({

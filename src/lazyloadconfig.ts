@@ -29,6 +29,8 @@ export interface LazyloadConfigStatus {
 export interface LazyloadConfigRequest {
   parent: KObject;
   versions: ChildVersions;
+  /** The forwarder's image when the config names none: the hook server's own (GLOBAL_SIDECAR_IMAGE). */
+  defaultImage?: string;
 }
 
 /**
@@ -62,7 +64,7 @@ export function renderLazyloadConfig(req: LazyloadConfigRequest, now: Date): Com
   const { config } = parsed;
   const namespaces = name === CONFIG_NAME ? globalSidecarNamespaces(config) : [];
   const ports = namespaces.length > 0 ? wormholePorts(config) : [];
-  const children = namespaces.flatMap((ns) => globalSidecarObjects(config, globalSidecarIn(ns, config.globalSidecar.port), ports, req.versions));
+  const children = namespaces.flatMap((ns) => globalSidecarObjects(config, globalSidecarIn(ns, config.globalSidecar.port), ports, req.versions, req.defaultImage));
   const errors = [...parsed.errors, ...sampleRenderIssues(config, namespaces)];
   const previous = isObject(req.parent.status) ? req.parent.status.conditions : undefined;
   return {

@@ -21,6 +21,8 @@ export interface AppDeps {
   logger?: Logger;
   metrics?: HookMetrics;
   bodyLimit?: number;
+  /** The global sidecar's image when the LazyloadConfig names none. */
+  globalSidecarImage?: string;
   /** Readiness: false before the server listens and while it drains. */
   isReady?: () => boolean;
 }
@@ -40,7 +42,7 @@ export function createApp(deps: AppDeps = {}): Hono {
   const logger = deps.logger ?? silentLogger;
   const metrics = deps.metrics ?? createHookMetrics();
   const limit = deps.bodyLimit ?? DEFAULT_BODY_LIMIT;
-  const syncDeps = { now: deps.now ?? (() => new Date()), dependencies: deps.dependencies ?? noDependencySource };
+  const syncDeps = { now: deps.now ?? (() => new Date()), dependencies: deps.dependencies ?? noDependencySource, globalSidecarImage: deps.globalSidecarImage };
   const app = new Hono();
 
   const hook = (name: string, run: Hook) => {

@@ -1,6 +1,7 @@
 // POST /lazyloadconfig/sync (DESIGN §6): the global-sidecar objects of every namespace the mode
 // names, each valid for its schema, and a status listing what was rendered and every config error.
 import { describe, expect, it } from 'vitest';
+import { parsePortsFile } from '../src/forwarder/ports.js';
 import { createApp } from '../src/server.js';
 import { type Obj, emittedObjectErrors } from './support/schemas.js';
 
@@ -79,6 +80,32 @@ describe('lazyloadconfig sync', () => {
     expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz/live', port: 19000 });
     expect(container.env).toContainEqual({ name: 'PROBE_PORT', value: '19000' });
     expect(container.env).toContainEqual({ name: 'WORMHOLE_PORTS_FILE', value: '/etc/lazyload/global-sidecar/cfg' });
+  });
+
+  it('wires the forwarder to the ConfigMap it reads its ports from, and Prometheus to its metrics', async () => {
+    const { body } = await sync(request({ wormholePort: ['9080'], globalSidecar: { probePort: 19000 } }));
+    const [, configMap, service, deployment] = body.children;
+    const pod = deployment.spec.template;
+    const [container] = pod.spec.containers;
+    const env = Object.fromEntries(container.env.map((e: Obj) => [e.name, e.value]));
+    const mount = container.volumeMounts.find((m: Obj) => env.WORMHOLE_PORTS_FILE.startsWith(`${m.mountPath}/`));
+    const volume = pod.spec.volumes.find((v: Obj) => v.name === mount.name);
+    expect(volume.configMap.name).toBe(configMap.metadata.name);
+    const key = env.WORMHOLE_PORTS_FILE.slice(mount.mountPath.length + 1);
+    const read = parsePortsFile(configMap.data[key]);
+    expect(read).toEqual({ ok: true, ports: service.spec.ports.map((p: Obj) => p.port).sort((a: number, b: number) => a - b) });
+    expect(pod.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': env.PROBE_PORT, 'prometheus.io/path': '/metrics' });
+  });
+
+  it("runs the hook server's own image when the config names none, and the config's when it does", async () => {
+    const own = createApp({ now: () => NOW, globalSidecarImage: 'registry.example/lazyload:9.9.9' });
+    const image = async (spec: Obj) => {
+      const res = await own.request('/lazyloadconfig/sync', { method: 'POST', body: JSON.stringify(request(spec)) });
+      const body = await res.json();
+      return body.children.find((c: Obj) => c.kind === 'Deployment').spec.template.spec.containers[0].image;
+    };
+    expect(await image({})).toBe('registry.example/lazyload:9.9.9');
+    expect(await image({ globalSidecar: { image: 'mine:1' } })).toBe('mine:1');
   });
 
   it('labels the pods with the Istio revision when selfResourceRev is set', async () => {

@@ -7,6 +7,7 @@ import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import * as autofence from '../hooks/autofence.js';
 import * as servicefence from '../hooks/servicefence.js';
+import { DEFAULT_GLOBAL_SIDECAR_IMAGE } from '../src/globalsidecar-objects.js';
 import { type Obj, type Schema, crdSchema, docs, docsOf, errorsOf, repoRoot, schemasDir } from './support/schemas.js';
 
 const manifestsDir = path.join(repoRoot, 'metacontroller');
@@ -332,5 +333,12 @@ describe('metacontroller/ install manifests', () => {
     expect(container.readinessProbe.httpGet).toMatchObject({ path: '/readyz', port: 'http' });
     expect(container.livenessProbe.httpGet).toMatchObject({ path: '/healthz', port: 'http' });
     expect(container.ports).toContainEqual({ name: 'http', containerPort: 8080, protocol: 'TCP' });
+  });
+
+  it('has the hook server render global sidecars with its own image', () => {
+    const container = one('Deployment', 'lazyload').spec.template.spec.containers.find((c: Obj) => c.name === 'lazyload');
+    expect(container.env).toContainEqual({ name: 'GLOBAL_SIDECAR_IMAGE', value: container.image });
+    // Without a config that names one, the hooks default to this release's image.
+    if (hasKubectl()) expect(container.image).toBe(DEFAULT_GLOBAL_SIDECAR_IMAGE);
   });
 });
