@@ -1,5 +1,6 @@
-# The hook server image: `lazyload serve` by default (see README). Not built in CI: these machines
-# have no container engine.
+# The lazyload image: the hook server (`lazyload serve`, the default command) and the global sidecar
+# (`lazyload forwarder`, the args the rendered Deployment gives). Not built in CI: these machines have
+# no container engine.
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
 # re2 compiles from source: it needs python3, make and a C++ compiler.
@@ -19,6 +20,7 @@ COPY templates ./templates
 # The `node` user (uid 1000) of the base image; the Deployment runs with a read-only root and /tmp as
 # an emptyDir (tsx caches compiled sources there).
 USER 1000:1000
-EXPOSE 8080
+# 8080: the hook server; the forwarder listens on the wormhole ports and its probe port, 18181.
+EXPOSE 8080 18181
 ENTRYPOINT ["node", "bin/lazyload.js"]
 CMD ["serve"]

@@ -342,3 +342,18 @@ describe('metacontroller/ install manifests', () => {
     if (hasKubectl()) expect(container.image).toBe(DEFAULT_GLOBAL_SIDECAR_IMAGE);
   });
 });
+
+describe('the image', () => {
+  const dockerfile = readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8');
+
+  it('is built on Node 22 LTS and runs the hook server unless told to run the forwarder', () => {
+    expect([...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1])).toEqual(['node:22-bookworm-slim', 'node:22-bookworm-slim']);
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "bin\/lazyload.js"\]$/m);
+    expect(dockerfile).toMatch(/^CMD \["serve"\]$/m);
+  });
+
+  it('holds every folder the code reads at run time', () => {
+    const copied = [...dockerfile.matchAll(/^COPY (?!--from)(\S+)/gm)].map((m) => m[1]);
+    for (const dir of ['bin', 'src', 'hooks', 'templates']) expect(copied).toContain(dir);
+  });
+});
