@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { destinationOf, parseAuthority } from '../src/forwarder/destination.js';
 import { clusterNames } from '../src/forwarder/names.js';
-import { type Arrived, type Plan, planForward } from '../src/forwarder/plan.js';
+import { type Arrived, type Plan, VIA, planForward } from '../src/forwarder/plan.js';
 import { parsePortsFile } from '../src/forwarder/ports.js';
 
 const FENCED = ['Slime-Orig-Dest', '10.96.0.7:9080', 'Slime-Source-Ns', 'default', 'Slime-Source-Fence', 'productpage'];
@@ -56,7 +56,7 @@ describe('where a request goes', () => {
     const p = plan(['Host', 'other'], { url: 'http://ratings.prod:8080/x?y=1' });
     expect(p.to).toEqual({ host: 'ratings.prod', port: 8080 });
     expect(p.path).toBe('/x?y=1');
-    expect(p.headers).toEqual(['Host', 'ratings.prod:8080']);
+    expect(p.headers).toEqual(['Host', 'ratings.prod:8080', 'Via', VIA]);
   });
 
   it('refuses a request with neither Slime-Orig-Dest nor Host', () => {
@@ -84,34 +84,43 @@ describe('where a request goes', () => {
 describe('what is sent upstream', () => {
   it('removes every Slime-* header and keeps the others in order', () => {
     const p = plan(['Host', 'reviews.default', 'Accept', 'a/b', 'slime-custom', 'x', ...FENCED, 'X-Multi', '1', 'X-Multi', '2']);
-    expect(p.headers).toEqual(['Host', 'reviews.default', 'Accept', 'a/b', 'X-Multi', '1', 'X-Multi', '2']);
+    expect(p.headers).toEqual(['Host', 'reviews.default', 'Accept', 'a/b', 'X-Multi', '1', 'X-Multi', '2', 'Via', VIA]);
   });
 
   it('completes a dot-less Host with the caller namespace, keeping its port', () => {
-    expect(plan(['Host', 'reviews:9080', ...FENCED]).headers).toEqual(['Host', 'reviews.default:9080']);
+    expect(plan(['Host', 'reviews:9080', ...FENCED]).headers).toEqual(['Host', 'reviews.default:9080', 'Via', VIA]);
   });
 
   it('leaves a Host with a dot as it came', () => {
-    expect(plan(['Host', 'Reviews.Other:9080', ...FENCED]).headers).toEqual(['Host', 'Reviews.Other:9080']);
+    expect(plan(['Host', 'Reviews.Other:9080', ...FENCED]).headers).toEqual(['Host', 'Reviews.Other:9080', 'Via', VIA]);
   });
 
   it('leaves a dot-less Host alone when the caller namespace is unknown', () => {
-    expect(plan(['Host', 'reviews']).headers).toEqual(['Host', 'reviews']);
+    expect(plan(['Host', 'reviews']).headers).toEqual(['Host', 'reviews', 'Via', VIA]);
   });
 
   it('drops hop-by-hop headers, those named in Connection included', () => {
     const p = plan(['Host', 'a.b', 'Connection', 'keep-alive, X-Hop', 'Keep-Alive', 'timeout=5', 'X-Hop', '1', 'Proxy-Connection', 'x', 'Transfer-Encoding', 'chunked', 'Expect', '100-continue', 'X-End', '2']);
-    expect(p.headers).toEqual(['Host', 'a.b', 'X-End', '2']);
+    expect(p.headers).toEqual(['Host', 'a.b', 'X-End', '2', 'Via', VIA]);
   });
 
   it('keeps `te: trailers` and nothing else of TE', () => {
-    expect(plan(['Host', 'a.b', 'TE', 'gzip, trailers']).headers).toEqual(['Host', 'a.b', 'TE', 'trailers']);
-    expect(plan(['Host', 'a.b', 'TE', 'gzip']).headers).toEqual(['Host', 'a.b']);
+    expect(plan(['Host', 'a.b', 'TE', 'gzip, trailers']).headers).toEqual(['Host', 'a.b', 'TE', 'trailers', 'Via', VIA]);
+    expect(plan(['Host', 'a.b', 'TE', 'gzip']).headers).toEqual(['Host', 'a.b', 'Via', VIA]);
   });
 
   it('keeps Connection and Upgrade of an Upgrade request, which is tunnelled whole', () => {
     const p = plan(['Host', 'a.b', 'Connection', 'Upgrade', 'Upgrade', 'websocket', 'Sec-WebSocket-Key', 'k'], { upgrade: true });
-    expect(p.headers).toEqual(['Host', 'a.b', 'Connection', 'Upgrade', 'Upgrade', 'websocket', 'Sec-WebSocket-Key', 'k']);
+    expect(p.headers).toEqual(['Host', 'a.b', 'Connection', 'Upgrade', 'Upgrade', 'websocket', 'Sec-WebSocket-Key', 'k', 'Via', VIA]);
+  });
+
+  it('adds itself to Via, after the hops already there', () => {
+    expect(plan(['Host', 'a.b', 'Via', '1.1 envoy']).headers).toEqual(['Host', 'a.b', 'Via', '1.1 envoy', 'Via', VIA]);
+  });
+
+  it('refuses with 508 a request that already came through a forwarder (a loop)', () => {
+    const p = planForward(arrive(['Host', 'global-sidecar.mesh-operator', 'Via', `1.0 fred, ${VIA}`]));
+    expect(p).toMatchObject({ status: 508, message: expect.stringMatching(/a loop/) });
   });
 
   it('sends the path and query exactly as they came', () => {

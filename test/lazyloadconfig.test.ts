@@ -101,7 +101,7 @@ describe('lazyloadconfig sync', () => {
     const own = createApp({ now: () => NOW, globalSidecarImage: 'registry.example/lazyload:9.9.9' });
     const image = async (spec: Obj) => {
       const res = await own.request('/lazyloadconfig/sync', { method: 'POST', body: JSON.stringify(request(spec)) });
-      const body = await res.json();
+      const body = (await res.json()) as Obj;
       return body.children.find((c: Obj) => c.kind === 'Deployment').spec.template.spec.containers[0].image;
     };
     expect(await image({})).toBe('registry.example/lazyload:9.9.9');

@@ -67,7 +67,7 @@ export function createForwarderMetrics(registry = new client.Registry()): Forwar
     }),
     rejected: new client.Counter({
       name: 'lazyload_forwarder_rejected_requests_total',
-      help: 'Requests answered 400 or 405 without being forwarded, by reason (destination, method).',
+      help: 'Requests answered without being forwarded, by reason (destination: 400, loop: 508, method: 405).',
       labelNames: ['reason'],
       registers: [registry],
     }),

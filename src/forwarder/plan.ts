@@ -33,7 +33,8 @@ export interface Plan {
 }
 
 export interface Rejection {
-  status: 400;
+  /** 400: the request cannot be placed; 508: it already came through a forwarder (a loop). */
+  status: 400 | 508;
   message: string;
 }
 
@@ -47,6 +48,14 @@ const TUNNEL_KEEPS = new Set(['connection', 'upgrade']);
 const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 const reject = (message: string): Rejection => ({ status: 400, message });
+
+/**
+ * Our `Via` pseudonym (RFC 9110 §7.6.3). No call passes two forwarders (the global sidecar's pod is
+ * never fenced), so a request that already names it is a loop: a call to the global sidecar's own
+ * Service, sent back to it again and again until sockets run out.
+ */
+export const VIA = '1.1 lazyload';
+const cameThroughUs = (via: string): boolean => via.split(',').some((hop) => hop.trim().split(/\s+/)[1] === 'lazyload');
 
 /** Names listed in `Connection` are hop-by-hop too. */
 function connectionTokens(raw: string[]): Set<string> {
@@ -75,6 +84,7 @@ export function planForward(a: Arrived): Plan | Rejection {
   let host: string | undefined = t.authority;
   let hostAt = -1;
   let hosts = 0;
+  let loop = false;
   for (let i = 0; i < a.rawHeaders.length; i += 2) {
     const name = a.rawHeaders[i];
     const value = a.rawHeaders[i + 1];
@@ -87,13 +97,18 @@ export function planForward(a: Arrived): Plan | Rejection {
       host ??= value;
       hostAt = headers.length;
       headers.push(name, value);
+    } else if (lower === 'via') {
+      loop ||= cameThroughUs(value);
+      headers.push(name, value);
     } else if (lower === 'te') {
       if (/(^|,)\s*trailers\s*(;|,|$)/i.test(value)) headers.push(name, 'trailers');
     } else if ((a.upgrade && TUNNEL_KEEPS.has(lower)) || !(HOP_BY_HOP.has(lower) || listed.has(lower))) {
       headers.push(name, value);
     }
   }
+  if (loop) return { status: 508, message: `the request already came through a forwarder (Via: ${VIA}): a loop, not forwarded again` };
   if (hosts > 1) return reject('more than one Host header');
+  headers.push('Via', VIA);
 
   const sourceNs = slime['slime-source-ns'] || undefined;
   if (sourceNs !== undefined && !isNamespaceName(sourceNs)) return reject(`invalid header Slime-Source-Ns ${JSON.stringify(sourceNs)}: not a namespace name`);

@@ -45,7 +45,7 @@ function failureText(status: 502 | 504, plan: Plan, err: Error): string {
     : `lazyload forwarder: cannot forward to ${where(plan)}: ${err.message}\n`;
 }
 
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 405: 'Method Not Allowed', 502: 'Bad Gateway', 504: 'Gateway Timeout' };
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 405: 'Method Not Allowed', 502: 'Bad Gateway', 504: 'Gateway Timeout', 508: 'Loop Detected' };
 
 function answer(res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
@@ -81,13 +81,13 @@ const hasBody = (req: IncomingMessage): boolean =>
 export function createProxy(o: ProxyOptions): Proxy {
   const { metrics, logger } = o;
 
-  /** Plans the request, or answers 400 through `refuse` and returns undefined. */
-  function plan(req: IncomingMessage, upgrade: boolean, refuse: (text: string) => void): Plan | undefined {
+  /** Plans the request, or answers its refusal through `refuse` and returns undefined. */
+  function plan(req: IncomingMessage, upgrade: boolean, refuse: (status: number, text: string) => void): Plan | undefined {
     const p = planForward({ method: req.method ?? 'GET', url: req.url ?? '/', rawHeaders: req.rawHeaders, listenPort: req.socket.localPort ?? 0, upgrade });
     if ('status' in p) {
-      metrics.rejected.inc({ reason: 'destination' });
-      logger.debug('request refused', { message: p.message });
-      refuse(`lazyload forwarder: ${p.message}\n`);
+      metrics.rejected.inc({ reason: p.status === 508 ? 'loop' : 'destination' });
+      logger.debug('request refused', { status: p.status, message: p.message });
+      refuse(p.status, `lazyload forwarder: ${p.message}\n`);
       return undefined;
     }
     count(p);
@@ -110,7 +110,7 @@ export function createProxy(o: ProxyOptions): Proxy {
   return {
     request(req, res) {
       const started = performance.now();
-      const p = plan(req, false, (text) => answer(res, 400, text));
+      const p = plan(req, false, (status, text) => answer(res, status, text));
       if (!p) return;
       res.sendDate = false; // the upstream's Date, or none, as it answered
       let controller: Dispatcher.DispatchController | undefined;
@@ -125,9 +125,14 @@ export function createProxy(o: ProxyOptions): Proxy {
           controller = c;
           if (clientGone) c.abort(new Error('the client went away'));
         },
-        onResponseStart(_c, status, headers, statusMessage) {
+        onResponseStart(c, status, headers, statusMessage) {
           metrics.duration.observe((performance.now() - started) / 1000);
-          res.writeHead(status, statusMessage || undefined, responseHeaders(headers));
+          try {
+            res.writeHead(status, statusMessage || undefined, responseHeaders(headers));
+          } catch (e) {
+            // A header Node will not send (an invalid character): the upstream's answer is unusable.
+            c.abort(e as Error);
+          }
         },
         onResponseData(c, chunk) {
           if (!res.write(chunk)) {
@@ -167,7 +172,7 @@ export function createProxy(o: ProxyOptions): Proxy {
 
     upgrade(req, socket, head) {
       socket.on('error', () => {}); // a client that resets is not our failure
-      const p = plan(req, true, (text) => answerRaw(socket, 400, text));
+      const p = plan(req, true, (status, text) => answerRaw(socket, status, text));
       if (!p) return;
       const upstream: Socket = netConnect({ host: p.to.host, port: p.to.port });
       let connected = false;
@@ -192,7 +197,8 @@ export function createProxy(o: ProxyOptions): Proxy {
         failed(p, err, reason);
         answerRaw(socket, status, failureText(status, p, err));
       });
-      upstream.once('close', () => socket.destroy());
+      // Before the connection, the error handler answers and ends the socket itself.
+      upstream.once('close', () => connected && socket.destroy());
       socket.once('close', () => upstream.destroy());
     },
 
