@@ -8,14 +8,10 @@ import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import client from 'prom-client';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../src/log.js';
-import { type ConnectedSource, connectPrometheus } from '../src/prometheus/index.js';
-import { type RunningServer, startServer } from '../src/serve.js';
 import { fenceSyncRequest, sidecarHosts } from './support/fence-request.js';
-import { type RunningPrometheus, freePort, startPrometheus, waitFor } from './support/prometheus.js';
+import { type LearningHooks, type RunningPrometheus, freePort, startLearningHooks, startPrometheus, waitFor } from './support/prometheus.js';
 
 const REVIEWS = 'reviews.default.svc.cluster.local';
 
@@ -27,8 +23,7 @@ let forwarderExit: Promise<number | null>;
 let wormholePort: number;
 let probePort: number;
 let prometheus: RunningPrometheus;
-let source: ConnectedSource;
-let hooks: RunningServer;
+let learning: LearningHooks;
 
 beforeAll(async () => {
   upstream = createServer((req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end(`reviews saw ${req.headers.host}\n`));
@@ -47,14 +42,11 @@ beforeAll(async () => {
   await waitFor('the forwarder to be ready', async () => ((await fetch(`http://127.0.0.1:${probePort}/healthz/ready`)).ok ? true : undefined), 20_000);
 
   prometheus = await startPrometheus({ targets: [`127.0.0.1:${probePort}`] });
-  const registry = new client.Registry();
-  source = connectPrometheus(prometheus.url, registry, silentLogger);
-  hooks = await startServer({ port: 0, host: '127.0.0.1', logger: silentLogger, registry, dependencies: source.source });
+  learning = await startLearningHooks(prometheus.url);
 }, 45_000);
 
 afterAll(async () => {
-  await hooks?.close();
-  await source?.close();
+  await learning?.close();
   await prometheus?.dispose();
   if (forwarder && forwarder.exitCode === null) forwarder.kill('SIGKILL');
   await new Promise<void>((r) => (upstream ? upstream.close(() => r()) : r()));
@@ -66,7 +58,7 @@ const productpage = (status?: Record<string, unknown>) =>
   fenceSyncRequest({ name: 'productpage', labels: { app: 'productpage-v1' }, status, prometheus: { refreshSeconds: 1 } });
 
 async function sync(status?: Record<string, unknown>): Promise<any> {
-  const res = await fetch(`${hooks.url}/servicefence/sync`, { method: 'POST', body: JSON.stringify(productpage(status)) });
+  const res = await fetch(`${learning.hooks.url}/servicefence/sync`, { method: 'POST', body: JSON.stringify(productpage(status)) });
   expect(res.status).toBe(200);
   return res.json();
 }

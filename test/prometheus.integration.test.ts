@@ -1,13 +1,19 @@
 // The learning loop against a real Prometheus (Debian's package): a fake Istio exporter on loopback
 // is scraped every second, and the hook server answers /servicefence/sync over HTTP, carrying each
 // answer's status into the next request as Metacontroller does.
-import client from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../src/log.js';
-import { type ConnectedSource, connectPrometheus } from '../src/prometheus/index.js';
-import { type RunningServer, startServer } from '../src/serve.js';
+import type { RunningServer } from '../src/serve.js';
 import { type FenceRequestOptions, condition, fenceSyncRequest, sidecarHosts } from './support/fence-request.js';
-import { type FakeExporter, type RunningPrometheus, type Sample, startExporter, startPrometheus, waitFor } from './support/prometheus.js';
+import {
+  type FakeExporter,
+  type LearningHooks,
+  type RunningPrometheus,
+  type Sample,
+  startExporter,
+  startLearningHooks,
+  startPrometheus,
+  waitFor,
+} from './support/prometheus.js';
 
 const svc = (name: string) => `${name}.default.svc.cluster.local`;
 const calls = (app: string, to: string, perScrape = 1): Sample => ({
@@ -18,9 +24,8 @@ const calls = (app: string, to: string, perScrape = 1): Sample => ({
 
 let exporter: FakeExporter;
 let prometheus: RunningPrometheus;
-let source: ConnectedSource;
+let learning: LearningHooks;
 let hooks: RunningServer;
-const registry = new client.Registry();
 const series: Sample[] = [];
 const publish = () => exporter.set('istio_requests_total', series);
 
@@ -29,13 +34,12 @@ beforeAll(async () => {
   series.push(calls('web', 'reviews'));
   publish();
   prometheus = await startPrometheus({ targets: [exporter.target] });
-  source = connectPrometheus(prometheus.url, registry, silentLogger);
-  hooks = await startServer({ port: 0, host: '127.0.0.1', logger: silentLogger, registry, dependencies: source.source });
+  learning = await startLearningHooks(prometheus.url);
+  hooks = learning.hooks;
 }, 30_000);
 
 afterAll(async () => {
-  await hooks?.close();
-  await source?.close();
+  await learning?.close();
   await prometheus?.dispose();
   await exporter?.close();
 });

@@ -8,6 +8,10 @@ import { type Server, createServer } from 'node:http';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import client from 'prom-client';
+import { silentLogger } from '../../src/log.js';
+import { connectPrometheus } from '../../src/prometheus/index.js';
+import { type RunningServer, startServer } from '../../src/serve.js';
 
 const BIN = process.env.PROMETHEUS_BIN ?? 'prometheus';
 const PROMTOOL = process.env.PROMTOOL_BIN ?? 'promtool';
@@ -162,5 +166,25 @@ export async function startExporter(): Promise<FakeExporter> {
     target: `127.0.0.1:${port}`,
     set: (metric, samples) => void metrics.set(metric, samples),
     close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
+export interface LearningHooks {
+  /** The hook server; its /metrics includes the Prometheus source's. */
+  hooks: RunningServer;
+  close(): Promise<void>;
+}
+
+/** The hook server on loopback, learning from this Prometheus as `lazyload serve` does. */
+export async function startLearningHooks(prometheusUrl: string): Promise<LearningHooks> {
+  const registry = new client.Registry();
+  const source = connectPrometheus(prometheusUrl, registry, silentLogger);
+  const hooks = await startServer({ port: 0, host: '127.0.0.1', logger: silentLogger, registry, dependencies: source.source });
+  return {
+    hooks,
+    close: async () => {
+      await hooks.close();
+      await source.close();
+    },
   };
 }
