@@ -44,8 +44,8 @@ Environment:
 
 Runs the global sidecar: an HTTP/1.1 forwarder on every wormhole port of its ports file. A request
 goes to Slime-Orig-Dest (ip:port) when it has one, else to its Host (a host without a dot is a
-Service of Slime-Source-Ns); Slime-* headers are removed, everything else passes unchanged. Calls
-are counted in lazyload_dependency_requests_total on the probe port's /metrics.
+Service of Slime-Source-Ns); Slime-* headers are removed and Via added, everything else passes
+unchanged. Calls are counted in lazyload_dependency_requests_total on the probe port's /metrics.
 
 Environment:
   WORMHOLE_PORTS_FILE      YAML \`wormholePorts: [80, 9080]\`, re-read every 2 s
