@@ -48,7 +48,7 @@ function failureText(status: 502 | 504, plan: Plan, err: Error): string {
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 405: 'Method Not Allowed', 502: 'Bad Gateway', 504: 'Gateway Timeout', 508: 'Loop Detected' };
 
 function answer(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, STATUS_TEXT[status], { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
 
@@ -63,17 +63,24 @@ function answerRaw(socket: Duplex, status: number, text: string): void {
 // Hop-by-hop headers of the upstream answer: Node frames the response to our client itself.
 const RESPONSE_HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
 
-function responseHeaders(headers: IncomingHttpHeaders): [string, string][] {
+function responseHeaders(headers: IncomingHttpHeaders, withTrailer = true): [string, string][] {
   const listed = new Set(String(headers.connection ?? '').split(',').map((t) => t.trim().toLowerCase()));
   const out: [string, string][] = [];
   for (const name in headers) {
-    if (RESPONSE_HOP_BY_HOP.has(name) || listed.has(name)) continue;
+    if (RESPONSE_HOP_BY_HOP.has(name) || listed.has(name) || (!withTrailer && name === 'trailer')) continue;
     const v = headers[name];
     if (Array.isArray(v)) for (const one of v) out.push([name, one]);
     else if (v !== undefined) out.push([name, v]);
   }
   return out;
 }
+
+/**
+ * Trailers ride only on a chunked response, which Node sends unless the answer has no body or a
+ * length, or the client speaks HTTP/1.0. Otherwise Node refuses a `Trailer` header: drop it and them.
+ */
+const chunked = (req: IncomingMessage, status: number, headers: IncomingHttpHeaders): boolean =>
+  req.method !== 'HEAD' && status !== 204 && status !== 304 && headers['content-length'] === undefined && req.httpVersion === '1.1';
 
 const hasBody = (req: IncomingMessage): boolean =>
   req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
@@ -115,6 +122,7 @@ export function createProxy(o: ProxyOptions): Proxy {
       res.sendDate = false; // the upstream's Date, or none, as it answered
       let controller: Dispatcher.DispatchController | undefined;
       let clientGone = false;
+      let withTrailers = false;
       res.once('close', () => {
         if (res.writableFinished) return;
         clientGone = true;
@@ -127,8 +135,9 @@ export function createProxy(o: ProxyOptions): Proxy {
         },
         onResponseStart(c, status, headers, statusMessage) {
           metrics.duration.observe((performance.now() - started) / 1000);
+          withTrailers = chunked(req, status, headers);
           try {
-            res.writeHead(status, statusMessage || undefined, responseHeaders(headers));
+            res.writeHead(status, statusMessage || undefined, responseHeaders(headers, withTrailers));
           } catch (e) {
             // A header Node will not send (an invalid character): the upstream's answer is unusable.
             c.abort(e as Error);
@@ -141,7 +150,7 @@ export function createProxy(o: ProxyOptions): Proxy {
           }
         },
         onResponseEnd(_c, trailers) {
-          const pairs = responseHeaders(trailers);
+          const pairs = withTrailers ? responseHeaders(trailers) : [];
           if (pairs.length > 0) res.addTrailers(pairs);
           res.end();
         },
