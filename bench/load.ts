@@ -8,10 +8,14 @@ import { quantile } from './stats.js';
 export interface PassOptions {
   url: string;
   path: string;
-  /** Sent in turn: request i carries bodies[i % bodies.length]. */
-  bodies: string[];
-  /** Default: one request per body. */
+  /** POSTed as JSON in turn: request i carries bodies[i % bodies.length]. None: requests without a body. */
+  bodies?: string[];
+  /** Default: one request per body (required without bodies). */
   requests?: number;
+  /** Default POST. */
+  method?: string;
+  /** Sent on every request (a `host` here replaces the URL's). */
+  headers?: Record<string, string>;
   concurrency: number;
   /** Return every answer's body, in request order. */
   keepBodies?: boolean;
@@ -22,6 +26,8 @@ export interface Pass {
   /** In request order, as are statuses and bodies. */
   latencies: number[];
   statuses: number[];
+  /** Characters of every answer's body, together. */
+  bytes: number;
   bodies?: string[];
 }
 
@@ -30,6 +36,8 @@ export class LoadClient {
   private readonly worker = new Worker(new URL('./load-worker.mjs', import.meta.url));
 
   pass(o: PassOptions): Promise<Pass> {
+    const requests = o.requests ?? o.bodies?.length;
+    if (requests === undefined) return Promise.reject(new Error('a pass without bodies needs a number of requests'));
     return new Promise((resolve, reject) => {
       const failed = (e: Error) => reject(e);
       this.worker.once('error', failed);
@@ -37,7 +45,7 @@ export class LoadClient {
         this.worker.off('error', failed);
         resolve(pass);
       });
-      this.worker.postMessage({ ...o, requests: o.requests ?? o.bodies.length });
+      this.worker.postMessage({ ...o, requests });
     });
   }
 

@@ -1,15 +1,20 @@
 // `npm run bench`: every benchmark, printed as tables to paste into BENCHMARKS.md.
-// `npm run bench -- sync` or `npm run bench -- prometheus` runs one of them.
+// `npm run bench -- sync`, `npm run bench -- prometheus` or `npm run bench -- forwarder` runs one of them.
 
+import { printForwarder } from './forwarder.js';
 import { printPrometheus } from './prometheus/index.js';
 import { printSync } from './sync.js';
 
+const BENCHMARKS: Record<string, () => Promise<void>> = { sync: printSync, prometheus: printPrometheus, forwarder: printForwarder };
+
 async function main() {
   const only = process.argv[2];
-  if (only !== undefined && only !== 'sync' && only !== 'prometheus') throw new Error(`unknown benchmark ${JSON.stringify(only)} (sync, prometheus)`);
-  if (only !== 'prometheus') await printSync();
-  if (only === undefined) console.log('');
-  if (only !== 'sync') await printPrometheus();
+  if (only !== undefined && !Object.hasOwn(BENCHMARKS, only)) throw new Error(`unknown benchmark ${JSON.stringify(only)} (${Object.keys(BENCHMARKS).join(', ')})`);
+  const chosen = only === undefined ? Object.keys(BENCHMARKS) : [only];
+  for (const [i, name] of chosen.entries()) {
+    if (i > 0) console.log('');
+    await BENCHMARKS[name]();
+  }
 }
 
 main().then(
