@@ -26,7 +26,6 @@ export interface ListenerSet {
 
 interface Listener {
   server: Server;
-  responses: Set<ServerResponse>;
   tunnels: Set<Duplex>;
   closing: boolean;
   /** Called as a tunnel closes: the last one may finish a retirement. */
@@ -40,14 +39,11 @@ export function listenerSet(o: { host: string; proxy: Proxy; logger: Logger; gra
     const l: Listener = {
       // No limit on a whole request (uploads may be long); headers must come within a minute.
       server: createServer({ keepAliveTimeout: DOWNSTREAM_IDLE_MS, requestTimeout: 0, headersTimeout: 60_000 }),
-      responses: new Set(),
       tunnels: new Set(),
       closing: false,
       tunnelClosed: () => {},
     };
     l.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      l.responses.add(res);
-      res.once('close', () => l.responses.delete(res));
       if (l.closing) res.shouldKeepAlive = false;
       o.proxy.request(req, res);
     });
@@ -83,6 +79,7 @@ export function listenerSet(o: { host: string; proxy: Proxy; logger: Logger; gra
       const finished = () => {
         if (!serverClosed || l.tunnels.size > 0) return;
         clearTimeout(cut);
+        clearInterval(sweep);
         o.logger.info('closed', { port });
         resolve();
       };
@@ -90,6 +87,9 @@ export function listenerSet(o: { host: string; proxy: Proxy; logger: Logger; gra
         l.server.closeAllConnections();
         for (const t of l.tunnels) t.destroy();
       }, graceMs);
+      // A connection busy now would stay open for keep-alive once answered: close it once idle.
+      // Checking a few times a second while closing costs nothing per request.
+      const sweep = setInterval(() => l.server.closeIdleConnections(), 100);
       l.tunnelClosed = finished;
       // Upgraded sockets are no longer the server's: its close waits for requests only.
       l.server.close(() => {
@@ -97,11 +97,6 @@ export function listenerSet(o: { host: string; proxy: Proxy; logger: Logger; gra
         finished();
       });
       l.server.closeIdleConnections();
-      // Connections busy now would stay open for keep-alive once answered: close them then.
-      for (const res of l.responses) {
-        if (!res.headersSent) res.shouldKeepAlive = false;
-        res.once('finish', () => setImmediate(() => l.server.closeIdleConnections()));
-      }
     });
   }
 
