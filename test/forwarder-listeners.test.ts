@@ -39,7 +39,7 @@ describe('following the ports file', () => {
     expect(await readiness(f)).toEqual({ status: 200, text: 'ok\n' });
   });
 
-  it('finishes a call in flight on a removed port with 200 while refusing new connections there', async () => {
+  it('finishes a call in flight on a removed port with 200, telling its client to close, while refusing new connections there', async () => {
     const f = await startTestForwarder(perTest, { graceMs: 20_000 });
     const held: ServerResponse[] = [];
     const u = await startUpstream(perTest, (_req, res) => void held.push(res));
@@ -60,6 +60,8 @@ describe('following the ports file', () => {
     expect(r.status).toBe(200);
     expect(r.text).toBe('finished');
     expect(r.complete).toBe(true);
+    // So the client does not send another call on a connection that is about to go.
+    expect(r.headers.connection).toBe('close');
   });
 
   it('keeps its listeners and stays ready when the file becomes invalid', async () => {

@@ -43,10 +43,8 @@ export function listenerSet(o: { host: string; proxy: Proxy; logger: Logger; gra
       closing: false,
       tunnelClosed: () => {},
     };
-    l.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      if (l.closing) res.shouldKeepAlive = false;
-      o.proxy.request(req, res);
-    });
+    const closing = () => l.closing;
+    l.server.on('request', (req: IncomingMessage, res: ServerResponse) => o.proxy.request(req, res, closing));
     l.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       l.tunnels.add(socket);
       socket.once('close', () => {
@@ -87,8 +85,8 @@ export function listenerSet(o: { host: string; proxy: Proxy; logger: Logger; gra
         l.server.closeAllConnections();
         for (const t of l.tunnels) t.destroy();
       }, graceMs);
-      // A connection busy now would stay open for keep-alive once answered: close it once idle.
-      // Checking a few times a second while closing costs nothing per request.
+      // Answers started from now on say `Connection: close`; one already started cannot, so its
+      // connection is closed once idle. Checking a few times a second costs nothing per request.
       const sweep = setInterval(() => l.server.closeIdleConnections(), 100);
       l.tunnelClosed = finished;
       // Upgraded sockets are no longer the server's: its close waits for requests only.

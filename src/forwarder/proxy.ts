@@ -22,7 +22,8 @@ export interface ProxyOptions {
 }
 
 export interface Proxy {
-  request(req: IncomingMessage, res: ServerResponse): void;
+  /** `closing`: whether the listener is going away, so the answer should end its connection. */
+  request(req: IncomingMessage, res: ServerResponse, closing?: () => boolean): void;
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   connect(req: IncomingMessage, socket: Duplex): void;
 }
@@ -115,9 +116,16 @@ export function createProxy(o: ProxyOptions): Proxy {
   }
 
   return {
-    request(req, res) {
+    request(req, res, closing) {
       const started = performance.now();
-      const p = plan(req, false, (status, text) => answer(res, status, text));
+      // Asked when the answer starts, so calls in flight when a port goes tell their client too.
+      const lastOnConnection = () => {
+        if (closing?.()) res.shouldKeepAlive = false;
+      };
+      const p = plan(req, false, (status, text) => {
+        lastOnConnection();
+        answer(res, status, text);
+      });
       if (!p) return;
       res.sendDate = false; // the upstream's Date, or none, as it answered
       let controller: Dispatcher.DispatchController | undefined;
@@ -136,6 +144,7 @@ export function createProxy(o: ProxyOptions): Proxy {
         onResponseStart(c, status, headers, statusMessage) {
           metrics.duration.observe((performance.now() - started) / 1000);
           withTrailers = chunked(req, status, headers);
+          lastOnConnection();
           try {
             res.writeHead(status, statusMessage || undefined, responseHeaders(headers, withTrailers));
           } catch (e) {
@@ -164,6 +173,7 @@ export function createProxy(o: ProxyOptions): Proxy {
           const { reason, status } = failureOf(err);
           metrics.duration.observe((performance.now() - started) / 1000);
           failed(p, err, reason);
+          lastOnConnection();
           answer(res, status, failureText(status, p, err));
         },
       };
