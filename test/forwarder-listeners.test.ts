@@ -3,12 +3,11 @@
 // files, missing files, ports that cannot be bound, and shutting down.
 import { Agent, type IncomingMessage, type ServerResponse, request } from 'node:http';
 import { type AddressInfo, type Socket, createServer as createNetServer } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log.js';
-import { Closers, closeServer, freePort, metricValue, probe, refused, send, startTestForwarder, startUpstream, waitFor } from './support/forwarder.js';
+import { closeServer, fileClosers, freePort, metricValue, probe, refused, send, startTestForwarder, startUpstream, waitFor } from './support/forwarder.js';
 
-const perTest = new Closers();
-afterEach(() => perTest.closeAll());
+const { perTest } = fileClosers();
 
 const until = <T>(what: string, check: () => Promise<T | undefined> | T | undefined) => waitFor(what, async () => check(), 15_000, 25);
 const readiness = (f: { probeUrl: string }) => probe(f, '/healthz/ready');

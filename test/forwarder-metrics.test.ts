@@ -1,8 +1,8 @@
 // What the forwarder counts on its probe port after real calls through it: the dependency counter
 // the hook server learns from (DESIGN §6) and the upstream error counter, and its liveness.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  Closers,
+  fileClosers,
   type TestForwarder,
   type Upstream,
   freePort,
@@ -16,10 +16,7 @@ import {
   waitFor,
 } from './support/forwarder.js';
 
-const perFile = new Closers();
-const perTest = new Closers();
-afterEach(() => perTest.closeAll());
-afterAll(() => perFile.closeAll());
+const { perFile, perTest } = fileClosers();
 
 const DEPENDENCIES = 'lazyload_dependency_requests_total';
 const UPSTREAM_ERRORS = 'lazyload_forwarder_upstream_errors_total';

@@ -3,9 +3,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Agent, type IncomingMessage, request } from 'node:http';
 import type { Socket } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  Closers,
+  fileClosers,
   type TestForwarder,
   type Upstream,
   echo,
@@ -19,10 +19,7 @@ import {
   waitFor,
 } from './support/forwarder.js';
 
-const perFile = new Closers();
-const perTest = new Closers();
-afterEach(() => perTest.closeAll());
-afterAll(() => perFile.closeAll());
+const { perFile, perTest } = fileClosers();
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 const to = (u: { address: string }): [string, string] => ['Slime-Orig-Dest', u.address];

@@ -7,6 +7,7 @@ import { type Agent, type ClientRequest, type IncomingHttpHeaders, type Incoming
 import { type AddressInfo, type Server as NetServer, type Socket, connect, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, afterEach } from 'vitest';
 import { type ForwarderOptions, type RunningForwarder, startForwarder } from '../../src/forwarder/index.js';
 import { silentLogger } from '../../src/log.js';
 import { freePort, waitFor } from './prometheus.js';
@@ -28,6 +29,15 @@ export class Closers {
       }
     }
   }
+}
+
+/** Closers for one test file: `perTest` closed after each test, `perFile` after its last. */
+export function fileClosers(): { perFile: Closers; perTest: Closers } {
+  const perFile = new Closers();
+  const perTest = new Closers();
+  afterEach(() => perTest.closeAll());
+  afterAll(() => perFile.closeAll());
+  return { perFile, perTest };
 }
 
 // ---------------------------------------------------------------------------------------------
