@@ -67,10 +67,9 @@ const MODES: Record<string, GlobalSidecarMode> = { cluster: 'cluster', namespace
 // Where the Istio sidecar listens itself (admin, capture, HBONE, health, DNS, stats): the forwarder
 // could not bind them next to it.
 const ISTIO_PROXY_PORTS = new Set([15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053, 15090]);
-/** A DNS-1123 label: what Kubernetes accepts as a namespace name. */
 /** Where the forwarder answers probes and serves /metrics, unless configured. */
 export const DEFAULT_PROBE_PORT = 18181;
-
+/** A DNS-1123 label: what Kubernetes accepts as a namespace name. */
 export const isNamespaceName = (s: string): boolean => /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(s);
 const PROM_DURATION = /^(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$/;
 

@@ -65,8 +65,10 @@ export async function startForwarder(o: ForwarderOptions): Promise<RunningForwar
   const graceMs = o.graceMs ?? 20_000;
   const listeners = listenerSet({ host: o.host, proxy, logger, graceMs });
 
-  // The last text read (or read error): a bad file is reported once. And whether any valid one was.
+  // The last text read and the last read error, so a bad file is reported once; and whether any
+  // valid file was read.
   let seen: string | undefined;
+  let readError: string | undefined;
   let known = false;
   let failures: BindFailure[] = [];
   let waiting = 'the ports file has not been read yet';
@@ -81,13 +83,14 @@ export async function startForwarder(o: ForwarderOptions): Promise<RunningForwar
       const error = (e as Error).message;
       if (!known) waiting = `cannot read ${o.portsFile}: ${error}`;
       // Polled every few seconds: say it once per new problem, not once per poll.
-      if (seen !== error) {
+      if (readError !== error) {
         metrics.reloads.inc({ outcome: 'unreadable' });
         logger.error('cannot read the ports file; listeners unchanged', { file: o.portsFile, error });
       }
-      seen = error;
+      readError = error;
       return;
     }
+    readError = undefined;
     if (text === seen && failures.length === 0) return;
     seen = text;
     const parsed = parsePortsFile(text);
@@ -101,8 +104,11 @@ export async function startForwarder(o: ForwarderOptions): Promise<RunningForwar
     // Slime's proxy skips it too: the probe port is taken.
     const ports = parsed.ports.filter((p) => p !== o.probePort);
     if (ports.length < parsed.ports.length) logger.warn('the probe port is also a wormhole port; not forwarding on it', { port: o.probePort });
+    const before = JSON.stringify(failures);
     failures = await listeners.apply(ports);
     metrics.listeners.set(listeners.listening().length);
+    // A port that cannot be bound is tried at every poll: report it when that changes, not each time.
+    if (failures.length > 0 && JSON.stringify(failures) === before) return;
     metrics.reloads.inc({ outcome: failures.length > 0 ? 'bind_failed' : 'ok' });
     for (const f of failures) logger.error('cannot listen', { port: f.port, error: f.message });
     if (failures.length === 0) logger.info('wormhole ports', { ports: listeners.listening() });
