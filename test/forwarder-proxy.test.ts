@@ -25,6 +25,21 @@ const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex
 const to = (u: { address: string }): [string, string] => ['Slime-Orig-Dest', u.address];
 const seenBy = (r: { text: string }) => JSON.parse(r.text) as { method: string; url: string; rawHeaders: string[]; body: string };
 
+/** Writes `total` bytes as fast as `out` takes them, then ends it; `progress` gets the count so far. */
+function writeAll(out: { write(b: Buffer): boolean; once(e: 'drain', f: () => void): unknown; end(): unknown }, total: number, progress: (n: number) => void): void {
+  const piece = Buffer.alloc(64 * 1024, 'x');
+  let written = 0;
+  const pump = () => {
+    while (written < total) {
+      written += piece.length;
+      progress(written);
+      if (!out.write(piece)) return void out.once('drain', pump);
+    }
+    out.end();
+  };
+  pump();
+}
+
 /** A byte count once it has stopped growing (the same over several polls). */
 async function settled(read: () => number): Promise<number> {
   const deadline = Date.now() + 20_000;
@@ -335,18 +350,10 @@ describe('bodies', () => {
 
   it('holds back a fast upstream while the client does not read (back-pressure downstream)', async () => {
     const total = 64 * 1024 * 1024;
-    const piece = Buffer.alloc(64 * 1024, 'z');
     let written = 0;
     const u = await startUpstream(perTest, (_req, res) => {
       res.writeHead(200, { 'content-length': total });
-      const pump = () => {
-        while (written < total) {
-          written += piece.length;
-          if (!res.write(piece)) return void res.once('drain', pump);
-        }
-        res.end();
-      };
-      pump();
+      writeAll(res, total, (n) => (written = n));
     });
     let reader: IncomingMessage | undefined;
     const done = send(fwd.port, { headers: [['Host', u.address]], onResponse: (res) => (reader = res) });
@@ -362,10 +369,8 @@ describe('bodies', () => {
 
   it('holds back a fast client while the upstream does not read (back-pressure upstream)', async () => {
     const total = 64 * 1024 * 1024;
-    const piece = Buffer.alloc(64 * 1024, 'u');
     const held: IncomingMessage[] = [];
     const u = await startUpstream(perTest, (req, res) => {
-      req.pause();
       held.push(req);
       let length = 0;
       req.on('data', (c: Buffer) => (length += c.length));
@@ -381,14 +386,7 @@ describe('bodies', () => {
         res.on('data', (c) => (text += c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
       });
-      const pump = () => {
-        while (sent < total) {
-          sent += piece.length;
-          if (!req.write(piece)) return void req.once('drain', pump);
-        }
-        req.end();
-      };
-      pump();
+      writeAll(req, total, (n) => (sent = n));
     });
     await waitFor('the request upstream', async () => (held.length === 1 ? true : undefined), 10_000, 10);
     const stalledAt = await settled(() => sent);

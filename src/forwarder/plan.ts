@@ -115,8 +115,10 @@ export function planForward(a: Arrived): Plan | Rejection {
   const fence = slime['slime-source-fence'] || undefined;
   if (fence !== undefined && !OBJECT_NAME.test(fence)) return reject(`invalid header Slime-Source-Fence ${JSON.stringify(fence)}: not an object name`);
 
-  const authority = host === undefined || host === '' ? undefined : parseAuthority(host);
-  if (host !== undefined && host !== '' && !authority) return reject(`invalid Host ${JSON.stringify(host)}`);
+  const source = sourceNs && fence ? { namespace: sourceNs, fence } : undefined;
+  // An empty Host (allowed for targets without an authority) names nothing.
+  const authority = host ? parseAuthority(host) : undefined;
+  if (host && !authority) return reject(`invalid Host ${JSON.stringify(host)}`);
   let to: Address | undefined;
   if (slime['slime-orig-dest']) {
     const dest = parseOrigDest(slime['slime-orig-dest'], a.listenPort);
@@ -125,7 +127,7 @@ export function planForward(a: Arrived): Plan | Rejection {
   }
   if (!authority) {
     if (!to) return reject('no destination: the request has neither a Slime-Orig-Dest nor a Host header');
-    return { to, path: t.path, headers, ...(sourceNs && fence ? { source: { namespace: sourceNs, fence } } : {}) };
+    return source ? { to, path: t.path, headers, source } : { to, path: t.path, headers };
   }
 
   const name = qualify(authority.host, sourceNs);
@@ -136,9 +138,9 @@ export function planForward(a: Arrived): Plan | Rejection {
     else headers.unshift('Host', value);
   }
   const plan: Plan = { to: to ?? { host: name, port: authority.port ?? a.listenPort }, path: t.path, headers };
-  if (sourceNs && fence) {
-    plan.source = { namespace: sourceNs, fence };
-    plan.destination = destinationOf(authority.host, sourceNs);
+  if (source) {
+    plan.source = source;
+    plan.destination = destinationOf(authority.host, source.namespace);
   }
   return plan;
 }
