@@ -173,7 +173,7 @@ export async function benchForwarder(opts: { requests: Record<number, number>; r
     const [port, probePort] = [await freePort(), await freePort()];
     const portsFile = join(dir, 'ports.yaml');
     writeFileSync(portsFile, `wormholePorts:\n- ${port}\n`);
-    forwarder = start('lazyload forwarder', [...profiling, '--import', 'tsx', '--import', GUARD, 'src/cli.ts', 'forwarder'], {
+    forwarder = start('lazyload forwarder', [...profiling, '--import', 'tsx', '--import', GUARD, 'src/cli/cli.ts', 'forwarder'], {
       WORMHOLE_PORTS_FILE: portsFile,
       PROBE_PORT: String(probePort),
       HOST: '127.0.0.1',

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { silentLogger } from '../src/log.js';
-import { startServer } from '../src/serve.js';
+import { startServer } from '../src/cli/serve.js';
 import { load } from './load.js';
 import { fixed, median } from './stats.js';
 

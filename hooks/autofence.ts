@@ -1,9 +1,9 @@
 // The autofence DecoratorController hooks (DESIGN §7): Services are decorated with the ServiceFence
 // lazyload makes for them. We never write to the Service itself: no labels, annotations or status.
 
-import { autoFenceAttachments } from '../src/autofence.js';
-import { FENCE_API_VERSION, FENCE_GROUP, FENCE_KIND } from '../src/fence.js';
-import { CONFIG_NAME, CONFIG_RULE } from '../src/lazyloadconfig.js';
+import { autoFenceAttachments } from '../src/core/autofence.js';
+import { FENCE_API_VERSION, FENCE_GROUP, FENCE_KIND } from '../src/core/fence.js';
+import { CONFIG_NAME, CONFIG_RULE } from '../src/core/lazyloadconfig.js';
 import type { Logger } from '../src/log.js';
 import {
   type CustomizeResponse,
@@ -15,7 +15,7 @@ import {
   decodeDecoratorSync,
   declaredChildVersion,
   objectsOfKind,
-} from '../src/metacontroller.js';
+} from '../src/protocol/metacontroller.js';
 
 const SERVICE = { group: '', kind: 'Service' };
 

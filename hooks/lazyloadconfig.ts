@@ -1,11 +1,11 @@
 // The lazyloadconfig CompositeController hook: the config is the whole input, so sync only decodes
 // the request and lets the core decide.
 
-import { FENCE_GROUP } from '../src/fence.js';
-import { ENVOYFILTER_GROUP, ENVOYFILTER_VERSION } from '../src/envoyfilter.js';
-import { DESTINATION_RULE } from '../src/globalsidecar-objects.js';
-import { type LazyloadConfigStatus, renderLazyloadConfig } from '../src/lazyloadconfig.js';
-import { type CompositeSyncResponse, decodeCompositeSync, declaredChildVersion } from '../src/metacontroller.js';
+import { FENCE_GROUP } from '../src/core/fence.js';
+import { ENVOYFILTER_GROUP, ENVOYFILTER_VERSION } from '../src/core/envoyfilter.js';
+import { DESTINATION_RULE } from '../src/core/globalsidecar-objects.js';
+import { type LazyloadConfigStatus, renderLazyloadConfig } from '../src/core/lazyloadconfig.js';
+import { type CompositeSyncResponse, decodeCompositeSync, declaredChildVersion } from '../src/protocol/metacontroller.js';
 
 const LAZYLOAD_CONFIG = { group: FENCE_GROUP, kind: 'LazyloadConfig', clusterScoped: true };
 

@@ -1,9 +1,9 @@
 // The servicefence CompositeController hooks: gather what the core needs from the request and the
 // dependency sources, then let the core decide.
 
-import { ENVOYFILTER_GROUP, ENVOYFILTER_VERSION } from '../src/envoyfilter.js';
-import { FENCE_GROUP, FENCE_KIND, type ServiceFenceStatus, parseFenceSpec } from '../src/fence.js';
-import type { DependencySource } from '../src/dependency.js';
+import { ENVOYFILTER_GROUP, ENVOYFILTER_VERSION } from '../src/core/envoyfilter.js';
+import { FENCE_GROUP, FENCE_KIND, type ServiceFenceStatus, parseFenceSpec } from '../src/core/fence.js';
+import type { DependencySource } from '../src/core/dependency.js';
 import {
   type CompositeSyncResponse,
   type CustomizeResponse,
@@ -12,11 +12,11 @@ import {
   decodeCustomize,
   declaredChildVersion,
   objectsOfKind,
-} from '../src/metacontroller.js';
-import { GLOBAL_SIDECAR_ENDPOINTS, hasReadyEndpoint } from '../src/globalsidecar.js';
-import { CONFIG_NAME, CONFIG_RULE } from '../src/lazyloadconfig.js';
-import { planFence, renderFence } from '../src/servicefence.js';
-import { SIDECAR_GROUP, SIDECAR_VERSION } from '../src/sidecar.js';
+} from '../src/protocol/metacontroller.js';
+import { GLOBAL_SIDECAR_ENDPOINTS, hasReadyEndpoint } from '../src/core/globalsidecar.js';
+import { CONFIG_NAME, CONFIG_RULE } from '../src/core/lazyloadconfig.js';
+import { planFence, renderFence } from '../src/core/servicefence.js';
+import { SIDECAR_GROUP, SIDECAR_VERSION } from '../src/core/sidecar.js';
 
 export interface SyncDeps {
   now: () => Date;

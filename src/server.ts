@@ -7,10 +7,10 @@ import { bodyLimit } from 'hono/body-limit';
 import * as autofence from '../hooks/autofence.js';
 import * as lazyloadconfig from '../hooks/lazyloadconfig.js';
 import * as servicefence from '../hooks/servicefence.js';
-import { encodeCanonical } from './canonical.js';
-import { type DependencySource, noDependencySource } from './dependency.js';
+import { encodeCanonical } from './protocol/canonical.js';
+import { type DependencySource, noDependencySource } from './core/dependency.js';
 import { type Logger, silentLogger } from './log.js';
-import { InvalidRequest, isObject } from './metacontroller.js';
+import { InvalidRequest, isObject } from './protocol/metacontroller.js';
 import { type HookMetrics, createHookMetrics } from './metrics.js';
 
 export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;

@@ -1,8 +1,8 @@
 // Domain aliases follow Go's regexp semantics so Slime configurations keep their meaning.
 import RE2 from 're2';
 import { describe, expect, it } from 'vitest';
-import { compileAliases, expand, withAliases } from '../src/alias.js';
-import { Fields, type Issue } from '../src/fields.js';
+import { compileAliases, expand, withAliases } from '../src/core/alias.js';
+import { Fields, type Issue } from '../src/core/fields.js';
 
 const SVC = '(?P<service>[^\\.]+)\\.(?P<namespace>[^\\.]+)\\.svc\\.cluster\\.local$';
 const rules = (...list: unknown[]) => {

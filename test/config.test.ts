@@ -1,7 +1,7 @@
 // LazyloadConfig (DESIGN §3): defaults when absent, Slime spellings accepted, and every bad field
 // reported by path while the rest still applies.
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../src/config.js';
+import { parseConfig } from '../src/core/config.js';
 
 describe('LazyloadConfig', () => {
   it('applies the built-in defaults when there is no config', () => {

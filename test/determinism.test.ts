@@ -3,7 +3,7 @@
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fixtureApp, fixtureFiles, loadFixture } from '../src/replay.js';
+import { fixtureApp, fixtureFiles, loadFixture } from '../src/cli/replay.js';
 import { repoRoot } from './support/schemas.js';
 
 // Fixtures with a JSON request and a 200 answer: realistic requests covering every rule.

@@ -1,9 +1,9 @@
 // Dispatches (DESIGN §3, §5.3): every rule Envoy enforces on a whole route configuration is checked
 // when the config is read, so a bad dispatch is left out alone and named, never taking a port down.
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../src/config.js';
-import { resolveDispatches } from '../src/dispatch.js';
-import { globalSidecarIn } from '../src/globalsidecar.js';
+import { parseConfig } from '../src/core/config.js';
+import { resolveDispatches } from '../src/core/dispatch.js';
+import { globalSidecarIn } from '../src/core/globalsidecar.js';
 
 const read = (dispatches: unknown[]) => {
   const { config, errors } = parseConfig({ dispatches });

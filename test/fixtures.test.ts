@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { dump, load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli.js';
-import { fixtureFiles, loadFixture, replay } from '../src/replay.js';
+import { main } from '../src/cli/cli.js';
+import { fixtureFiles, loadFixture, replay } from '../src/cli/replay.js';
 import { type Obj, emittedObjectErrors, errorsOf, istioSchema, repoRoot } from './support/schemas.js';
 
 const fixturesDir = path.join(repoRoot, 'fixtures');

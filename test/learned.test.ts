@@ -1,9 +1,9 @@
 // Learned dependencies through the core (DESIGN §5.1): they replace metricStatus when every source
 // answers, survive a failing source, and expire through a grace period that only a change moves on.
 import { describe, expect, it } from 'vitest';
-import type { Learned } from '../src/dependency.js';
-import type { KObject } from '../src/metacontroller.js';
-import { planFence, renderFence } from '../src/servicefence.js';
+import type { Learned } from '../src/core/dependency.js';
+import type { KObject } from '../src/protocol/metacontroller.js';
+import { planFence, renderFence } from '../src/core/servicefence.js';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 const key = (h: string) => `{destination_service="${h}"}`;

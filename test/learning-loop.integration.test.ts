@@ -34,7 +34,7 @@ beforeAll(async () => {
   [wormholePort, probePort] = [await freePort(), await freePort()];
   // What the lazyloadconfig hook writes into the global sidecar's ConfigMap.
   writeFileSync(join(dir, 'cfg'), `wormholePorts:\n- ${wormholePort}\n`);
-  forwarder = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'forwarder'], {
+  forwarder = spawn(process.execPath, ['--import', 'tsx', 'src/cli/cli.ts', 'forwarder'], {
     env: { ...process.env, WORMHOLE_PORTS_FILE: join(dir, 'cfg'), PROBE_PORT: String(probePort), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
     stdio: 'ignore',
   });

@@ -7,7 +7,7 @@ import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import * as autofence from '../hooks/autofence.js';
 import * as servicefence from '../hooks/servicefence.js';
-import { DEFAULT_GLOBAL_SIDECAR_IMAGE } from '../src/globalsidecar-objects.js';
+import { DEFAULT_GLOBAL_SIDECAR_IMAGE } from '../src/core/globalsidecar-objects.js';
 import { type Obj, type Schema, crdSchema, docs, docsOf, errorsOf, repoRoot, schemasDir } from './support/schemas.js';
 
 const manifestsDir = path.join(repoRoot, 'metacontroller');

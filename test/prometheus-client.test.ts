@@ -7,7 +7,7 @@ import { TransportError, parsePrometheusUrl, prometheusClient } from '../src/pro
 import client from 'prom-client';
 import { silentLogger } from '../src/log.js';
 import { connectPrometheus } from '../src/prometheus/index.js';
-import { startServer } from '../src/serve.js';
+import { startServer } from '../src/cli/serve.js';
 import { condition, fenceSyncRequest, sidecarHosts } from './support/fence-request.js';
 import { freePort } from './support/prometheus.js';
 

@@ -2,8 +2,8 @@
 // caches, and how every failure keeps what was learned.
 import client from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../src/config.js';
-import type { FenceSource } from '../src/dependency.js';
+import { parseConfig } from '../src/core/config.js';
+import type { FenceSource } from '../src/core/dependency.js';
 import { createLogger } from '../src/log.js';
 import { createPrometheusMetrics } from '../src/metrics.js';
 import type { HttpAnswer } from '../src/prometheus/answer.js';

@@ -2,7 +2,7 @@
 // is scraped every second, and the hook server answers /servicefence/sync over HTTP, carrying each
 // answer's status into the next request as Metacontroller does.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../src/serve.js';
+import type { RunningServer } from '../src/cli/serve.js';
 import { type FenceRequestOptions, condition, fenceSyncRequest, sidecarHosts } from './support/fence-request.js';
 import {
   type FakeExporter,

@@ -1,6 +1,6 @@
 // The PromQL we build: names only ever inside escaped string literals, one query per refresh.
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../src/config.js';
+import { parseConfig } from '../src/core/config.js';
 import { batchedQuery, escapeLabelValue, forwarderQuery, handlerQuery, isLabelValue } from '../src/prometheus/promql.js';
 
 const prom = (p: Record<string, unknown> = {}) => parseConfig({ metric: { prometheus: p } }).config.prometheus;

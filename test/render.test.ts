@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadAll } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { type RenderOutput, render } from '../src/render.js';
+import { type RenderOutput, render } from '../src/cli/render.js';
 import { type Obj, emittedObjectErrors, errorsOf, istioSchema, repoRoot } from './support/schemas.js';
 
 const dir = path.join(repoRoot, 'test', 'render');
@@ -26,7 +26,7 @@ const vhostNames = (envoyFilter: Obj): string[][] =>
     .map((p: Obj) => p.patch.value.virtual_hosts.map((v: Obj) => v.name));
 
 function cli(args: string[], input?: string) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'render', ...args], { cwd: repoRoot, input, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/cli.ts', 'render', ...args], { cwd: repoRoot, input, encoding: 'utf8' });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

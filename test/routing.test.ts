@@ -1,8 +1,8 @@
 // Where a fence's unknown calls go (DESIGN §5.3): the EnvoyFilter only while a global sidecar can
 // take them, and dispatch clusters rendered for this fence and this config.
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../src/config.js';
-import { routeUnknownCalls } from '../src/routing.js';
+import { parseConfig } from '../src/core/config.js';
+import { routeUnknownCalls } from '../src/core/routing.js';
 
 const fence = { name: 'web', namespace: 'shop' };
 const ready = () => true;

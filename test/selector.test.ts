@@ -1,6 +1,6 @@
 // Label selectors select namespaces for auto-fence exactly as Kubernetes selects objects.
 import { describe, expect, it } from 'vitest';
-import { selects } from '../src/selector.js';
+import { selects } from '../src/core/selector.js';
 
 const labels = { env: 'prod', team: 'payments' };
 

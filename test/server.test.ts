@@ -1,9 +1,9 @@
 // The hook server over a real loopback socket: what Metacontroller gets for good, bad and broken input.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DependencySource } from '../src/dependency.js';
+import type { DependencySource } from '../src/core/dependency.js';
 import { createLogger } from '../src/log.js';
-import { KEEP_ALIVE_TIMEOUT_MS, type RunningServer, startServer } from '../src/serve.js';
+import { KEEP_ALIVE_TIMEOUT_MS, type RunningServer, startServer } from '../src/cli/serve.js';
 
 const fence = (spec: Record<string, unknown> = { enable: true }) => ({
   apiVersion: 'microservice.slime.io/v1alpha1',

@@ -1,7 +1,7 @@
 // Dispatch cluster templates (DESIGN §5.3): strict, unescaped, no prototype access, a few helpers,
 // each text compiled once.
 import { describe, expect, it } from 'vitest';
-import { type Template, compileTemplate, globalSidecarCluster, globalSidecarHostIn } from '../src/template.js';
+import { type Template, compileTemplate, globalSidecarCluster, globalSidecarHostIn } from '../src/core/template.js';
 
 const context = {
   fence: { name: 'reviews', namespace: 'shop' },

@@ -2,12 +2,12 @@
 // itself on /metrics.
 
 import client from 'prom-client';
-import type { DependencySource } from '../../src/dependency.js';
+import type { DependencySource } from '../../src/core/dependency.js';
 import { silentLogger } from '../../src/log.js';
 import { createPrometheusMetrics } from '../../src/metrics.js';
 import { parsePrometheusUrl, prometheusClient } from '../../src/prometheus/client.js';
 import { PrometheusSource } from '../../src/prometheus/source.js';
-import { type RunningServer, startServer } from '../../src/serve.js';
+import { type RunningServer, startServer } from '../../src/cli/serve.js';
 
 export interface Hook {
   server: RunningServer;

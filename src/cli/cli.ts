@@ -3,15 +3,15 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import client from 'prom-client';
-import { DEFAULT_PROBE_PORT, isNamespaceName } from './config.js';
-import { connectPrometheus } from './prometheus/index.js';
+import { DEFAULT_PROBE_PORT, isNamespaceName } from '../core/config.js';
+import { connectPrometheus } from '../prometheus/index.js';
 import { render } from './render.js';
 import { FixtureError, fixtureFiles, loadFixture, replay } from './replay.js';
-import { createLogger, parseLevel } from './log.js';
-import { DEFAULT_BODY_LIMIT } from './server.js';
+import { createLogger, parseLevel } from '../log.js';
+import { DEFAULT_BODY_LIMIT } from '../server.js';
 import { startServer } from './serve.js';
-import { startForwarder } from './forwarder/index.js';
-import { DEFAULT_GLOBAL_SIDECAR_IMAGE, PORTS_FILE_DIR, PORTS_FILE_KEY } from './globalsidecar-objects.js';
+import { startForwarder } from '../forwarder/index.js';
+import { DEFAULT_GLOBAL_SIDECAR_IMAGE, PORTS_FILE_DIR, PORTS_FILE_KEY } from '../core/globalsidecar-objects.js';
 
 const DEFAULT_PORTS_FILE = `${PORTS_FILE_DIR}/${PORTS_FILE_KEY}`;
 

@@ -4,15 +4,15 @@
 // from what the controllers apply.
 
 import { YAMLException, dump, loadAll } from 'js-yaml';
-import { CREATED_BY_LABEL, CREATED_BY_US, autoFenceAttachments } from './autofence.js';
-import { ENVOYFILTER_VERSION } from './envoyfilter.js';
-import { FENCE_API_VERSION, FENCE_GROUP, FENCE_KIND } from './fence.js';
-import type { Issue } from './fields.js';
-import { DESTINATION_RULE } from './globalsidecar-objects.js';
-import { CONFIG_NAME, renderLazyloadConfig } from './lazyloadconfig.js';
-import { type KObject, describeValue, groupOf, isObject, keyOf, shapeProblem } from './metacontroller.js';
-import { planFence, renderFence } from './servicefence.js';
-import { SIDECAR_VERSION } from './sidecar.js';
+import { CREATED_BY_LABEL, CREATED_BY_US, autoFenceAttachments } from '../core/autofence.js';
+import { ENVOYFILTER_VERSION } from '../core/envoyfilter.js';
+import { FENCE_API_VERSION, FENCE_GROUP, FENCE_KIND } from '../core/fence.js';
+import type { Issue } from '../core/fields.js';
+import { DESTINATION_RULE } from '../core/globalsidecar-objects.js';
+import { CONFIG_NAME, renderLazyloadConfig } from '../core/lazyloadconfig.js';
+import { type KObject, describeValue, groupOf, isObject, keyOf, shapeProblem } from '../protocol/metacontroller.js';
+import { planFence, renderFence } from '../core/servicefence.js';
+import { SIDECAR_VERSION } from '../core/sidecar.js';
 
 export interface RenderInput {
   files: { name: string; text: string }[];

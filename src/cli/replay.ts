@@ -5,10 +5,10 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { Hono } from 'hono';
 import { load } from 'js-yaml';
-import { isObject } from './metacontroller.js';
-import { type RecordedAnswer, type RecordedClient, parseRecordedAnswers, recordedClient } from './prometheus/recorded.js';
-import { PrometheusSource } from './prometheus/source.js';
-import { createApp } from './server.js';
+import { isObject } from '../protocol/metacontroller.js';
+import { type RecordedAnswer, type RecordedClient, parseRecordedAnswers, recordedClient } from '../prometheus/recorded.js';
+import { PrometheusSource } from '../prometheus/source.js';
+import { createApp } from '../server.js';
 
 /** The clock of a fixture that names none: fixed, so replays never depend on the day. */
 export const DEFAULT_FIXTURE_TIME = '2026-01-01T00:00:00Z';

@@ -5,9 +5,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import client from 'prom-client';
-import type { Logger } from './log.js';
-import { createHookMetrics } from './metrics.js';
-import { type AppDeps, createApp } from './server.js';
+import type { Logger } from '../log.js';
+import { createHookMetrics } from '../metrics.js';
+import { type AppDeps, createApp } from '../server.js';
 
 // Go's http.Transport drops idle connections after 90 s. If Node closed them first, a request sent on
 // a connection Node is closing fails with EOF and Metacontroller reports a SyncError for nothing.

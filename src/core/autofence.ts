@@ -8,7 +8,7 @@ import { type ParsedConfig, parseConfigCached } from './config.js';
 import { FENCE_KIND } from './fence.js';
 import { GLOBAL_SIDECAR_NAME } from './globalsidecar.js';
 import { CONFIG_NAME } from './lazyloadconfig.js';
-import { type KObject, isObject } from './metacontroller.js';
+import { type KObject, isObject } from '../protocol/metacontroller.js';
 import { selects } from './selector.js';
 
 export const CREATED_BY_LABEL = 'app.kubernetes.io/created-by';

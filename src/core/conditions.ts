@@ -1,8 +1,8 @@
 // Kubernetes-style status conditions. A condition's lastTransitionTime moves only when its status
 // does, so an unchanged judgement rewrites nothing.
 
-import { compareBytes } from './canonical.js';
-import { isObject } from './metacontroller.js';
+import { compareBytes } from '../protocol/canonical.js';
+import { isObject } from '../protocol/metacontroller.js';
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 

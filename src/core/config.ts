@@ -3,10 +3,10 @@
 // pasted in; the Slime spellings of the global-sidecar settings are accepted too.
 
 import { type AliasRules, compileAliases } from './alias.js';
-import { compareBytes, sortBytewise } from './canonical.js';
+import { compareBytes, sortBytewise } from '../protocol/canonical.js';
 import { type Dispatch, readDispatches, regexProblem } from './dispatch.js';
 import { Fields, type Issue, nameList } from './fields.js';
-import { type JsonObject, type LabelSelector, isObject } from './metacontroller.js';
+import { type JsonObject, type LabelSelector, isObject } from '../protocol/metacontroller.js';
 
 export type GlobalSidecarMode = 'cluster' | 'namespace' | 'none';
 

@@ -2,10 +2,10 @@
 // durable record (`{destination_service="<host>"}` → "1"); dependency sources (Prometheus, in its
 // own module) answer with fresh sets that replace it. This is the seam they plug into.
 
-import { sortBytewise } from './canonical.js';
+import { sortBytewise } from '../protocol/canonical.js';
 import type { LazyloadConfig } from './config.js';
 import { isValidHost } from './fence.js';
-import { isObject } from './metacontroller.js';
+import { isObject } from '../protocol/metacontroller.js';
 
 /** Who a fence's workload is, as dependency sources key their data. */
 export interface FenceSource {

@@ -3,9 +3,9 @@
 // writer wins; then the previous status decides which learned domains are in their grace period.
 
 import { type AliasRules, withAliases } from './alias.js';
-import { sortBytewise } from './canonical.js';
+import { sortBytewise } from '../protocol/canonical.js';
 import { type DomainState, type StaticHost, isValidHost, stateAt } from './fence.js';
-import { isObject } from './metacontroller.js';
+import { isObject } from '../protocol/metacontroller.js';
 
 export interface Domain {
   hosts: string[];

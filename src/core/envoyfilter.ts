@@ -5,7 +5,7 @@
 
 import { PASSTHROUGH_CLUSTER, type ResolvedCluster, type ResolvedDispatch } from './dispatch.js';
 import type { GlobalSidecar } from './globalsidecar.js';
-import type { KObject } from './metacontroller.js';
+import type { KObject } from '../protocol/metacontroller.js';
 import { REV_LABEL } from './sidecar.js';
 
 export const ENVOYFILTER_GROUP = 'networking.istio.io';

@@ -2,9 +2,9 @@
 // strategies of its static hosts, evaluated at an injected `now`.
 
 import { Fields, type Issue } from './fields.js';
-import { sortBytewise } from './canonical.js';
+import { sortBytewise } from '../protocol/canonical.js';
 import type { Condition } from './conditions.js';
-import { isObject } from './metacontroller.js';
+import { isObject } from '../protocol/metacontroller.js';
 
 export const FENCE_GROUP = 'microservice.slime.io';
 export const FENCE_KIND = 'ServiceFence';

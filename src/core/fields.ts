@@ -2,7 +2,7 @@
 // wrong type is reported with its path and replaced by its default, so one mistake never takes the
 // rest of the object down with it.
 
-import { describeValue, isObject } from './metacontroller.js';
+import { describeValue, isObject } from '../protocol/metacontroller.js';
 
 export interface Issue {
   /** Path of the offending field, e.g. `spec.domainAliases[1].pattern`. */

@@ -5,7 +5,7 @@
 
 import type { LazyloadConfig } from './config.js';
 import { GLOBAL_SIDECAR_NAME, type GlobalSidecar } from './globalsidecar.js';
-import type { KObject } from './metacontroller.js';
+import type { KObject } from '../protocol/metacontroller.js';
 
 /** The image when the config names none: this release of lazyload, which serves `lazyload forwarder`. */
 export const DEFAULT_GLOBAL_SIDECAR_IMAGE = 'lazyload:0.1.0';

@@ -3,7 +3,7 @@
 // a listener and route configuration for each of them, whatever their Sidecar lets them see.
 
 import type { LazyloadConfig } from './config.js';
-import { type KObject, isObject } from './metacontroller.js';
+import { type KObject, isObject } from '../protocol/metacontroller.js';
 import { globalSidecarCluster, globalSidecarHostIn } from './template.js';
 
 export const GLOBAL_SIDECAR_NAME = 'global-sidecar';

@@ -8,7 +8,7 @@ import { type Issue, formatIssues } from './fields.js';
 import { type ChildVersions, globalSidecarObjects } from './globalsidecar-objects.js';
 import { globalSidecarIn, globalSidecarNamespaces, wormholePorts } from './globalsidecar.js';
 import { FENCE_API_VERSION } from './fence.js';
-import { type CompositeSyncResponse, type KObject, type RelatedResourceRule, isObject } from './metacontroller.js';
+import { type CompositeSyncResponse, type KObject, type RelatedResourceRule, isObject } from '../protocol/metacontroller.js';
 import { routeUnknownCalls } from './routing.js';
 
 /** The only LazyloadConfig the hooks read. */

@@ -1,7 +1,7 @@
 // Kubernetes label selectors (matchLabels AND matchExpressions), as the API server evaluates them:
 // the auto-fence scope (`managementSelectors`) selects namespaces with them.
 
-import type { LabelSelector } from './metacontroller.js';
+import type { LabelSelector } from '../protocol/metacontroller.js';
 
 /** Whether labels satisfy a selector; the empty selector `{}` selects everything. */
 export function selects(selector: LabelSelector, labels: Record<string, string> = {}): boolean {

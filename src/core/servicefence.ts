@@ -9,7 +9,7 @@ import { encodeDomains, freshDomains, learnedNames, previousDomains, reachable, 
 import { buildToGlobalSidecar } from './envoyfilter.js';
 import { type FenceSpec, type ServiceFenceStatus, parseFenceSpec, secondsToNextExpiry } from './fence.js';
 import { type Issue, formatIssues } from './fields.js';
-import { type CompositeSyncResponse, type KObject, isObject } from './metacontroller.js';
+import { type CompositeSyncResponse, type KObject, isObject } from '../protocol/metacontroller.js';
 import type { GlobalSidecar } from './globalsidecar.js';
 import { type Routing, routeUnknownCalls } from './routing.js';
 import { REV_LABEL, type WorkloadSelection, buildSidecar, egressHosts, selectWorkload } from './sidecar.js';

@@ -1,10 +1,10 @@
 // The Istio Sidecar of one fenced workload: which pods it selects and which hosts they may reach.
 
-import { compareBytes, sortBytewise } from './canonical.js';
+import { compareBytes, sortBytewise } from '../protocol/canonical.js';
 import type { ConditionJudgement } from './conditions.js';
 import type { LazyloadConfig } from './config.js';
 import type { FenceSpec } from './fence.js';
-import { type KObject, isObject } from './metacontroller.js';
+import { type KObject, isObject } from '../protocol/metacontroller.js';
 import { globalSidecarHostIn } from './template.js';
 
 export const SIDECAR_GROUP = 'networking.istio.io';

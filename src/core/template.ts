@@ -100,7 +100,7 @@ export function compileTemplate(source: string): Template | string {
 
 // The project's own templates ship with the code and are read once, when this module loads.
 function shipped(name: string): Template {
-  const t = compileTemplate(readFileSync(new URL(`../templates/${name}.hbs`, import.meta.url), 'utf8'));
+  const t = compileTemplate(readFileSync(new URL(`../../templates/${name}.hbs`, import.meta.url), 'utf8'));
   if (typeof t === 'string') throw new Error(`templates/${name}.hbs: ${t}`);
   return t;
 }

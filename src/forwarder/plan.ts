@@ -2,7 +2,7 @@
 // path and headers to send, and whom to credit with the call. Pure, so every header rule is
 // tested without a socket.
 
-import { isNamespaceName } from '../config.js';
+import { isNamespaceName } from '../core/config.js';
 import { type Address, type Destination, destinationOf, parseAuthority, parseOrigDest, qualify } from './destination.js';
 
 export interface Arrived {

@@ -2,7 +2,7 @@
 // is not one. Anything but a clean vector is a failure, so a half-broken answer never replaces
 // learned dependencies.
 
-import { isObject } from '../metacontroller.js';
+import { isObject } from '../protocol/metacontroller.js';
 
 export interface Series {
   labels: Record<string, string>;

@@ -2,7 +2,7 @@
 // escaped, and only when they are valid Kubernetes label values, so no fence or app name can change
 // what a query means.
 
-import type { PrometheusConfig } from '../config.js';
+import type { PrometheusConfig } from '../core/config.js';
 
 /** The labels the built-in batched query groups Istio's telemetry by. */
 export const ISTIO_LABELS = { namespace: 'source_workload_namespace', app: 'source_app' } as const;

@@ -1,7 +1,7 @@
 // Prometheus answers recorded in a fixture, served in place of a live Prometheus so a replay runs
 // the real decoding, indexing and failure handling without a server.
 
-import { isObject } from '../metacontroller.js';
+import { isObject } from '../protocol/metacontroller.js';
 import type { HttpAnswer } from './answer.js';
 import { type PrometheusClient, TransportError } from './client.js';
 

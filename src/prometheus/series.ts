@@ -1,7 +1,7 @@
 // From series to learned hosts. The batched answer is indexed once per refresh, so each of the
 // thousands of syncs that share it takes its slice with two map lookups.
 
-import { type FenceSource, stripPort } from '../dependency.js';
+import { type FenceSource, stripPort } from '../core/dependency.js';
 import { type Answer, type Failure, failure } from './answer.js';
 import { FORWARDER_LABELS, HOST_LABELS, ISTIO_LABELS } from './promql.js';
 

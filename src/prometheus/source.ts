@@ -3,9 +3,9 @@
 // workload's queries, cached per query. Every failure becomes a `failed` answer, which keeps the
 // fence's learned dependencies as they were; nothing here throws.
 
-import { sortBytewise } from '../canonical.js';
-import type { PrometheusConfig } from '../config.js';
-import type { DependencySource, FenceSource, Learned } from '../dependency.js';
+import { sortBytewise } from '../protocol/canonical.js';
+import type { PrometheusConfig } from '../core/config.js';
+import type { DependencySource, FenceSource, Learned } from '../core/dependency.js';
 import { type Logger, silentLogger } from '../log.js';
 import type { PrometheusMetrics } from '../metrics.js';
 import { type Answer, type Failure, decodeAnswer, failure } from './answer.js';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import client from 'prom-client';
 import { silentLogger } from '../../src/log.js';
 import { connectPrometheus } from '../../src/prometheus/index.js';
-import { type RunningServer, startServer } from '../../src/serve.js';
+import { type RunningServer, startServer } from '../../src/cli/serve.js';
 
 const BIN = process.env.PROMETHEUS_BIN ?? 'prometheus';
 const PROMTOOL = process.env.PROMTOOL_BIN ?? 'promtool';
