@@ -28,8 +28,7 @@ describe('fixtures', () => {
     it('expects only schema-valid children and attachments', () => {
       const body = fixture.expected.body as Obj;
       const children: Obj[] = [...(body?.children ?? []), ...(body?.attachments ?? [])];
-      // DestinationRule is the one kind without a schema here (Istio's CRD is not in shared/schemas).
-      for (const child of children.filter((c) => c.kind !== 'DestinationRule')) {
+      for (const child of children) {
         expect(emittedObjectErrors(child), `${child.kind} ${child.metadata.name}`).toEqual([]);
       }
     });
@@ -40,6 +39,11 @@ describe('the schema check of children', () => {
   it('rejects a malformed Sidecar, so a fixture cannot pass it by accident', () => {
     const bad = { apiVersion: 'networking.istio.io/v1', kind: 'Sidecar', metadata: { name: 'x' }, spec: { egress: [{ hosts: '*/a' }] } };
     expect(errorsOf(istioSchema('istio-sidecar-crd.yaml', 'v1'), bad)).toContain('/spec/egress/0/hosts must be array');
+  });
+
+  it('rejects a malformed DestinationRule', () => {
+    const bad = { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'x' }, spec: { host: 'a', trafficPolicy: { connectionPool: { http: { h2UpgradePolicy: 'SOMETIMES' } } } } };
+    expect(emittedObjectErrors(bad).join('\n')).toMatch(/h2UpgradePolicy/);
   });
 
   it('rejects an EnvoyFilter patch with an unknown operation', () => {

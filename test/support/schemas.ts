@@ -1,5 +1,6 @@
-// Schema checks shared by the tests: the real Istio and Metacontroller CRDs in ../shared/schemas
-// (CI clones the repo with shared/ beside it, as here), validated with ajv.
+// Schema checks shared by the tests: the real Istio and Metacontroller CRDs vendored in test/schemas
+// (their sources and licences are in test/schemas/README.md), validated with ajv; core kinds and Istio's
+// DestinationRule through the kubernetes-models packages, which compile the same API schemas.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,13 +8,16 @@ import Ajv from 'ajv';
 import { loadAll } from 'js-yaml';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { ConfigMap, Service, ServiceAccount } from 'kubernetes-models/v1';
+import { DestinationRule } from '@kubernetes-models/istio/networking.istio.io/v1/DestinationRule';
+import { DestinationRule as DestinationRuleV1alpha3 } from '@kubernetes-models/istio/networking.istio.io/v1alpha3/DestinationRule';
+import { DestinationRule as DestinationRuleV1beta1 } from '@kubernetes-models/istio/networking.istio.io/v1beta1/DestinationRule';
 
 // biome-ignore lint: test data is untyped JSON
 export type Obj = Record<string, any>;
 export type Schema = Obj;
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const schemasDir = path.resolve(repoRoot, '..', 'shared', 'schemas');
+export const schemasDir = path.join(repoRoot, 'test', 'schemas');
 
 /** Every non-empty YAML document of a text or file. */
 export const docs = (text: string): Obj[] => loadAll(text).filter((d): d is Obj => d != null && typeof d === 'object');
@@ -45,7 +49,7 @@ export function errorsOf(schema: Schema, value: unknown): string[] {
 
 const istioCrds = new Map<string, Obj>();
 
-/** The openAPIV3Schema of an Istio CRD at a served version, from ../shared/schemas. */
+/** The openAPIV3Schema of an Istio CRD at a served version, from test/schemas. */
 export function istioSchema(file: 'istio-sidecar-crd.yaml' | 'istio-envoyfilter-crd.yaml', version: string): Schema {
   if (!istioCrds.has(file)) istioCrds.set(file, docsOf(path.join(schemasDir, file))[0]);
   const crd = istioCrds.get(file)!;
@@ -53,12 +57,16 @@ export function istioSchema(file: 'istio-sidecar-crd.yaml' | 'istio-envoyfilter-
   return crdSchema(crd, version);
 }
 
-// Core kinds are checked with the Kubernetes models (the OpenAPI schemas of the API server).
-const coreModels: Record<string, (o: Obj) => { validate(): void }> = {
+// Core kinds are checked with the Kubernetes models (the OpenAPI schemas of the API server), and
+// DestinationRule with @kubernetes-models/istio (generated from Istio 1.29.2's CRDs).
+const models: Record<string, (o: Obj) => { validate(): void }> = {
   'v1/ConfigMap': (o) => new ConfigMap(o),
   'v1/Service': (o) => new Service(o),
   'v1/ServiceAccount': (o) => new ServiceAccount(o),
   'apps/v1/Deployment': (o) => new Deployment(o),
+  'networking.istio.io/v1/DestinationRule': (o) => new DestinationRule(o),
+  'networking.istio.io/v1beta1/DestinationRule': (o) => new DestinationRuleV1beta1(o),
+  'networking.istio.io/v1alpha3/DestinationRule': (o) => new DestinationRuleV1alpha3(o),
 };
 
 let fenceCrd: Obj | undefined;
@@ -75,7 +83,7 @@ export function emittedObjectErrors(o: Obj): string[] {
   if (group === 'networking.istio.io' && (o.kind === 'Sidecar' || o.kind === 'EnvoyFilter')) {
     return errorsOf(istioSchema(o.kind === 'Sidecar' ? 'istio-sidecar-crd.yaml' : 'istio-envoyfilter-crd.yaml', version), o);
   }
-  const model = coreModels[`${o.apiVersion}/${o.kind}`];
+  const model = models[`${o.apiVersion}/${o.kind}`];
   if (!model) throw new Error(`no schema to check ${o.apiVersion} ${o.kind} against`);
   try {
     model(o).validate();
