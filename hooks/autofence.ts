@@ -1,4 +1,4 @@
-// The autofence DecoratorController hooks (DESIGN §7): Services are decorated with the ServiceFence
+// The autofence DecoratorController hooks (docs/design.md §7): Services are decorated with the ServiceFence
 // lazyload makes for them. We never write to the Service itself: no labels, annotations or status.
 
 import { autoFenceAttachments } from '../src/core/autofence.js';

@@ -1,4 +1,4 @@
-// LazyloadConfig (DESIGN §3): defaults when absent, Slime spellings accepted, and every bad field
+// LazyloadConfig (docs/design.md §3): defaults when absent, Slime spellings accepted, and every bad field
 // reported by path while the rest still applies.
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/core/config.js';

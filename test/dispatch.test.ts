@@ -1,4 +1,4 @@
-// Dispatches (DESIGN §3, §5.3): every rule Envoy enforces on a whole route configuration is checked
+// Dispatches (docs/design.md §3, §5.3): every rule Envoy enforces on a whole route configuration is checked
 // when the config is read, so a bad dispatch is left out alone and named, never taking a port down.
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/core/config.js';

@@ -1,5 +1,5 @@
 // What the forwarder counts on its probe port after real calls through it: the dependency counter
-// the hook server learns from (DESIGN §6) and the upstream error counter, and its liveness.
+// the hook server learns from (docs/design.md §5.2, §11) and the upstream error counter, and its liveness.
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   fileClosers,

@@ -1,5 +1,5 @@
 // The forwarder's forwarding over real loopback sockets: where a call goes, what the upstream sees,
-// bodies both ways, keep-alive, failures, and Upgrade tunnels (DESIGN §6).
+// bodies both ways, keep-alive, failures, and Upgrade tunnels (docs/design.md §11).
 import { createHash, randomBytes } from 'node:crypto';
 import { Agent, type IncomingMessage, request } from 'node:http';
 import type { Socket } from 'node:net';

@@ -1,4 +1,4 @@
-// POST /lazyloadconfig/sync (DESIGN §6): the global-sidecar objects of every namespace the mode
+// POST /lazyloadconfig/sync (docs/design.md §6): the global-sidecar objects of every namespace the mode
 // names, each valid for its schema, and a status listing what was rendered and every config error.
 import { describe, expect, it } from 'vitest';
 import { parsePortsFile } from '../src/forwarder/ports.js';

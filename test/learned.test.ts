@@ -1,4 +1,4 @@
-// Learned dependencies through the core (DESIGN §5.1): they replace metricStatus when every source
+// Learned dependencies through the core (docs/design.md §5.1): they replace metricStatus when every source
 // answers, survive a failing source, and expire through a grace period that only a change moves on.
 import { describe, expect, it } from 'vitest';
 import type { Learned } from '../src/core/dependency.js';

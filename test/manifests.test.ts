@@ -1,4 +1,4 @@
-// The install manifests in metacontroller/ (DESIGN §2, §4, §9): they build, they validate against
+// The install manifests in metacontroller/ (docs/design.md §2, §4, §9): they build, they validate against
 // the real Metacontroller CRDs, and our own CRDs accept what the hooks and users write.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -246,7 +246,7 @@ describe('metacontroller/ install manifests', () => {
     expect(errorsOf(schema, maybe)).not.toEqual([]);
   });
 
-  it('makes LazyloadConfig cluster-scoped with a status subresource, keeping every §3 field and unknown ones', () => {
+  it('makes LazyloadConfig cluster-scoped with a status subresource, keeping every docs/design.md §3 field and unknown ones', () => {
     const crd = one('CustomResourceDefinition', 'lazyloadconfigs.microservice.slime.io');
     expect(crd.spec.scope).toBe('Cluster');
     expect(crd.spec.versions[0].subresources).toEqual({ status: {} });
@@ -288,7 +288,7 @@ describe('metacontroller/ install manifests', () => {
     expect(errorsOf(schema, config)).toEqual([]);
     expect(pruned(schema.properties.spec, spec)).toEqual(spec);
 
-    // Status: what the lazyloadconfig sync hook writes (§6), fully typed.
+    // Status: what the lazyloadconfig sync hook writes (docs/design.md §6), fully typed.
     expect(schema.properties.status['x-kubernetes-preserve-unknown-fields']).toBeUndefined();
     expect(nonStructural(schema.properties.status, 'status')).toEqual([]);
     const status = load(`

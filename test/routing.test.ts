@@ -1,4 +1,4 @@
-// Where a fence's unknown calls go (DESIGN §5.3): the EnvoyFilter only while a global sidecar can
+// Where a fence's unknown calls go (docs/design.md §5.3): the EnvoyFilter only while a global sidecar can
 // take them, and dispatch clusters rendered for this fence and this config.
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/core/config.js';

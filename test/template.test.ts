@@ -1,4 +1,4 @@
-// Dispatch cluster templates (DESIGN §5.3): strict, unescaped, no prototype access, a few helpers,
+// Dispatch cluster templates (docs/design.md §5.3): strict, unescaped, no prototype access, a few helpers,
 // each text compiled once.
 import { describe, expect, it } from 'vitest';
 import { type Template, compileTemplate, globalSidecarCluster, globalSidecarHostIn } from '../src/core/template.js';

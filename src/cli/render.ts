@@ -1,4 +1,4 @@
-// `lazyload render` (DESIGN §10): what the hooks would emit for objects read from YAML, without a
+// `lazyload render` (docs/design.md §10): what the hooks would emit for objects read from YAML, without a
 // cluster. It calls the hooks' own core (autoFenceAttachments, planFence/renderFence,
 // renderLazyloadConfig) on the objects Metacontroller would have sent, so a preview can never drift
 // from what the controllers apply.
@@ -184,7 +184,7 @@ function isAttachmentOf(fence: KObject, service: KObject): boolean {
 }
 
 /**
- * The fences there would be once the autofence hook (DESIGN §7) has run for every Service of the
+ * The fences there would be once the autofence hook (docs/design.md §7) has run for every Service of the
  * input: auto fences made or updated in place of the input's, ours it would delete left out.
  */
 function withAutoFences(docs: AutoFenceDocs, warnings: string[]): FenceDoc[] {

@@ -1,4 +1,4 @@
-// Auto-fence (DESIGN §7): whether a Service gets the ServiceFence lazyload makes for it, from the
+// Auto-fence (docs/design.md §7): whether a Service gets the ServiceFence lazyload makes for it, from the
 // Service, its Namespace, the config and any fence of the same name. Metacontroller deletes an
 // attachment the hook stops returning, so "no fence" removes one made earlier: turning autoFence off,
 // narrowing the scope or labelling a Service out takes its auto fence away (Slime kept them, #517).
@@ -100,7 +100,7 @@ function decideAutoFence(input: AutoFenceInput, { config, errors }: ParsedConfig
   return fenced(config.defaultFence, 'DefaultFence', `defaultFence is ${config.defaultFence}`);
 }
 
-/** The fence of DESIGN §7: all of it is ours, so Metacontroller restores any part edited away. */
+/** The fence of docs/design.md §7: all of it is ours, so Metacontroller restores any part edited away. */
 function autoFence(input: AutoFenceInput, rev: string | undefined): KObject {
   const { name, namespace } = input.service.metadata;
   return {

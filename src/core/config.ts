@@ -1,4 +1,4 @@
-// LazyloadConfig: the module settings (DESIGN §3), read from the `default` object or built-in
+// LazyloadConfig: the module settings (docs/design.md §3), read from the `default` object or built-in
 // defaults when there is none. Field names follow Slime's `general` block so a SlimeBoot config can be
 // pasted in; the Slime spellings of the global-sidecar settings are accepted too.
 

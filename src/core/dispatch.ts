@@ -1,4 +1,4 @@
-// Dispatches: where a fenced workload's unknown calls go instead of the global sidecar (DESIGN §3,
+// Dispatches: where a fenced workload's unknown calls go instead of the global sidecar (docs/design.md §3,
 // §5.3). Read once per config, where every rule Envoy would enforce on the whole route configuration
 // is checked up front: one bad dispatch must cost only itself, never the port's routes (Envoy rejects
 // a route configuration with a duplicate domain or vhost name as a whole, and calls then fail).
@@ -25,7 +25,7 @@ export interface Dispatch {
   cluster: DispatchCluster;
 }
 
-/** The context a dispatch cluster template renders with (documented in the README). */
+/** The context a dispatch cluster template renders with (docs/design.md §5.3). */
 export interface DispatchContext {
   fence: { name: string; namespace: string };
   port: number;

@@ -1,4 +1,4 @@
-// `status.domains`: every host a fenced workload may call, with its state (DESIGN §5.1).
+// `status.domains`: every host a fenced workload may call, with its state (docs/design.md §5.1).
 // Fresh domains are built from the spec, the label-selected Services and the learned set, first
 // writer wins; then the previous status decides which learned domains are in their grace period.
 

@@ -1,5 +1,5 @@
 // `<fence>-to-global-sidecar`: the EnvoyFilter that takes one fenced workload's unknown calls to
-// the global sidecar (DESIGN §5.3). Per wormhole port it removes Istio's passthrough vhost
+// the global sidecar (docs/design.md §5.3). Per wormhole port it removes Istio's passthrough vhost
 // `allow_any` and merges in the dispatch vhosts and `allow_all`, Slime's `to-global-sidecar` shape
 // scoped by workload selector. The headers are literals, so no Lua and no `%ENVIRONMENT%` is needed.
 

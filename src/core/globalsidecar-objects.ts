@@ -1,4 +1,4 @@
-// The objects that run one global sidecar (DESIGN §6): the forwarder's Deployment with its
+// The objects that run one global sidecar (docs/design.md §6): the forwarder's Deployment with its
 // ServiceAccount, the Service fenced proxies route unknown calls to, the ConfigMap with the ports it
 // listens on, the DestinationRule that keeps HTTP/2 end to end, and the EnvoyFilter that lets
 // destinations credit the original caller instead of the global sidecar.

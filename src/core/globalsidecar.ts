@@ -1,4 +1,4 @@
-// Where the global sidecar runs and how it is reached (DESIGN §3, §6): one in the cluster, one per
+// Where the global sidecar runs and how it is reached (docs/design.md §3, §6): one in the cluster, one per
 // listed namespace, or none. Its Service carries every wormhole port so that fenced proxies still get
 // a listener and route configuration for each of them, whatever their Sidecar lets them see.
 

@@ -1,4 +1,4 @@
-// The lazyloadconfig controller's core (DESIGN §6): from the LazyloadConfig, the global-sidecar
+// The lazyloadconfig controller's core (docs/design.md §6): from the LazyloadConfig, the global-sidecar
 // objects of every namespace the mode names, and a status that says what was rendered and lists every
 // config error by field. Pure: the clock is handed in.
 

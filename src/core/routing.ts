@@ -1,4 +1,4 @@
-// Where a fence's calls outside its Sidecar go (DESIGN §5.3): the global sidecar that serves its
+// Where a fence's calls outside its Sidecar go (docs/design.md §5.3): the global sidecar that serves its
 // namespace, on every wormhole port, unless a dispatch sends them elsewhere. A route to a global
 // sidecar with no ready endpoint fails every call it takes; without the EnvoyFilter those calls pass
 // through directly, as they would with no lazy loading, so the filter waits for a ready one.

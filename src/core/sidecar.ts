@@ -50,10 +50,10 @@ export function selectWorkload(
   return { labels: kept, serviceFound: { type: 'ServiceFound', status: 'False', reason: service ? 'NoSelector' : 'NotFound', message: `${what}; ${then}` } };
 }
 
-/** The global sidecar's host when the fence needs it spelled out (DESIGN §5.3). */
+/** The global sidecar's host when the fence needs it spelled out (docs/design.md §5.3). */
 export function globalSidecarHost(config: LazyloadConfig, fenceNamespace: string): string | undefined {
   const gs = config.globalSidecar;
-  // Namespace mode names the fence's own namespace whether or not one runs there (DESIGN §5.3).
+  // Namespace mode names the fence's own namespace whether or not one runs there (docs/design.md §5.3).
   if (gs.mode === 'namespace') return globalSidecarHostIn(fenceNamespace);
   // In cluster mode the controller namespace is visible anyway (`<controllerNamespace>/*`).
   if (gs.mode === 'cluster' && gs.namespace !== config.controllerNamespace) return globalSidecarHostIn(gs.namespace);

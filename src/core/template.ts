@@ -1,4 +1,4 @@
-// Handlebars for dispatch clusters (DESIGN §5.3) and the templates shipped in templates/. One
+// Handlebars for dispatch clusters (docs/design.md §5.3) and the templates shipped in templates/. One
 // isolated environment: strict (a missing variable is an error, never an empty cluster name), no HTML
 // escaping (cluster names hold `|`), no prototype access, and only the helpers documented below, so a
 // template that compiles here renders the same on every replica.

@@ -1,4 +1,4 @@
-// Where a forwarded call goes and which Service it counts for (DESIGN §6). Fenced proxies send the
+// Where a forwarded call goes and which Service it counts for (docs/design.md §11). Fenced proxies send the
 // address the caller dialled in `Slime-Orig-Dest` and who called in `Slime-Source-Ns` and
 // `Slime-Source-Fence`; the `Host` says which service was meant.
 

@@ -1,4 +1,4 @@
-// `lazyload forwarder`: the global sidecar (DESIGN §6). Listens on the wormhole ports its ConfigMap
+// `lazyload forwarder`: the global sidecar (docs/design.md §11). Listens on the wormhole ports its ConfigMap
 // lists, following the file as it changes, and on a probe port for health and metrics.
 
 import { readFile } from 'node:fs/promises';

@@ -1,5 +1,5 @@
 // What the forwarder exports on its probe port: the dependency counter the hook server's batched
-// Prometheus query reads (DESIGN §5.2), and how well forwarding goes.
+// Prometheus query reads (docs/design.md §5.2), and how well forwarding goes.
 
 import client from 'prom-client';
 import type { Source } from './plan.js';

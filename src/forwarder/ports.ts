@@ -1,4 +1,4 @@
-// The forwarder's port list: the `cfg` key of the global sidecar's ConfigMap (DESIGN §6), mounted
+// The forwarder's port list: the `cfg` key of the global sidecar's ConfigMap (docs/design.md §6), mounted
 // as a file, `wormholePorts: [80, 9080]`. Slime's proxy read the same key, so its ConfigMaps work.
 
 import { load } from 'js-yaml';

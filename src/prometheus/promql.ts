@@ -6,7 +6,7 @@ import type { PrometheusConfig } from '../core/config.js';
 
 /** The labels the built-in batched query groups Istio's telemetry by. */
 export const ISTIO_LABELS = { namespace: 'source_workload_namespace', app: 'source_app' } as const;
-/** The labels of the forwarder's own metric (DESIGN §6). */
+/** The labels of the forwarder's own metric (docs/design.md §6). */
 export const FORWARDER_LABELS = { namespace: 'source_namespace', fence: 'source_fence' } as const;
 /** Labels that name the called host, in order of preference (Slime reads both). */
 export const HOST_LABELS = ['destination_service', 'request_host'] as const;

@@ -1,4 +1,4 @@
-// Prometheus as a dependency source (DESIGN §5.2). Batched mode: one query per refresh for every
+// Prometheus as a dependency source (docs/design.md §5.2). Batched mode: one query per refresh for every
 // fence, indexed once and sliced per sync. Handler mode (Slime's per-fence templates): each
 // workload's queries, cached per query. Every failure becomes a `failed` answer, which keeps the
 // fence's learned dependencies as they were; nothing here throws.
