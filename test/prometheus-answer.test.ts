@@ -28,6 +28,14 @@ describe('decoding an instant query answer', () => {
     expect(decodeAnswer({ status: 503, body: 'Service Unavailable\n<html>…' })).toEqual({ ok: false, reason: 'HTTPError', message: 'HTTP 503: Service Unavailable' });
   });
 
+  it('report a redirect, whatever its body, as not followed', () => {
+    expect(decodeAnswer({ status: 302, body: '{"status":"success"}', location: '/graph' })).toEqual({
+      ok: false,
+      reason: 'HTTPError',
+      message: 'HTTP 302: a redirect to /graph, not followed: set PROMETHEUS_URL to the address it points to',
+    });
+  });
+
   it('treat a 2xx that is not JSON as a bad response', () => {
     expect(decodeAnswer({ status: 200, body: '{"status":"succ' })).toMatchObject({ ok: false, reason: 'BadResponse' });
   });

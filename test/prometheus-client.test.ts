@@ -200,7 +200,7 @@ describe("what a fence learns from Prometheus's answer", () => {
         return HttpResponse.json(vector(webCalls('a')));
       }),
     );
-    expect(await learnOnce()).toMatchObject({ kind: 'failed', reason: 'PrometheusBadResponse', message: 'batched query: the answer is not JSON: (empty body)' });
+    expect(await learnOnce()).toMatchObject({ kind: 'failed', reason: 'PrometheusHTTPError', message: 'batched query: HTTP 307: a redirect to http://elsewhere.test:9090/api/v1/query, not followed: set PROMETHEUS_URL to the address it points to' });
     expect(redirectedTo).toBe(0);
   });
 });

@@ -24,6 +24,8 @@ export type Answer = { ok: true; series: Series[] } | Failure;
 export interface HttpAnswer {
   status: number;
   body: string;
+  /** The Location header of a redirect. */
+  location?: string;
 }
 
 export const failure = (reason: FailureReason, message: string): Failure => ({ ok: false, reason, message });
@@ -49,7 +51,11 @@ function sample(item: unknown): Series | undefined {
   return { labels, value: SPECIAL[text] ?? Number(text) };
 }
 
-export function decodeAnswer({ status, body }: HttpAnswer): Answer {
+export function decodeAnswer({ status, body, location }: HttpAnswer): Answer {
+  // Following a redirect would send the query, and the URL's credentials, to another address.
+  if (status >= 300 && status < 400) {
+    return failure('HTTPError', `HTTP ${status}: a redirect${location ? ` to ${excerpt(location)}` : ''}, not followed: set PROMETHEUS_URL to the address it points to`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(body);

@@ -67,7 +67,8 @@ export function prometheusClient(url: URL, dispatcher?: Dispatcher): PrometheusC
           headersTimeout: timeoutMs,
           bodyTimeout: timeoutMs,
         });
-        return { status: res.statusCode, body: await res.body.text() };
+        const location = res.headers.location;
+        return { status: res.statusCode, body: await res.body.text(), ...(typeof location === 'string' && { location }) };
       } catch (e) {
         throw transportError(e, timeoutMs);
       }
