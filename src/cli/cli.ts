@@ -7,7 +7,7 @@ import { DEFAULT_PROBE_PORT, isNamespaceName } from '../core/config.js';
 import { connectPrometheus } from '../prometheus/index.js';
 import { render } from './render.js';
 import { FixtureError, fixtureFiles, loadFixture, replay } from './replay.js';
-import { createLogger, parseLevel } from '../log.js';
+import { type Logger, createLogger, parseLevel } from '../log.js';
 import { DEFAULT_BODY_LIMIT } from '../server.js';
 import { startServer } from './serve.js';
 import { startForwarder } from '../forwarder/index.js';
@@ -39,7 +39,8 @@ Environment:
   BODY_LIMIT      largest request body in bytes (default ${DEFAULT_BODY_LIMIT})
   GLOBAL_SIDECAR_IMAGE  the forwarder image of global sidecars whose LazyloadConfig names none
                   (default ${DEFAULT_GLOBAL_SIDECAR_IMAGE}; the manifests set it to this server's image)
-  LOG_LEVEL       debug, info, warn or error (default info)`,
+  LOG_LEVEL       debug, info, warn or error, in any case (default info); another value
+                  stops the start`,
   forwarder: `Usage: lazyload forwarder
 
 Runs the global sidecar: an HTTP/1.1 forwarder on every wormhole port of its ports file. A request
@@ -54,7 +55,8 @@ Environment:
   HOST                     address to listen on (default 0.0.0.0)
   CONNECT_TIMEOUT_SECONDS  upstream connect timeout, then 504 (default 10)
   UPSTREAM_TIMEOUT_SECONDS longest wait for response headers or the next piece of a body (default 300)
-  LOG_LEVEL                debug, info, warn or error (default info)`,
+  LOG_LEVEL                debug, info, warn or error, in any case (default info); another value
+                           stops the start`,
   replay: `Usage: lazyload replay [paths...]
 
 Posts every fixture (YAML or JSON, see fixtures/README.md) found in the given files or folders
@@ -158,9 +160,8 @@ function positiveInt(name: string, value: string | undefined, fallback: number):
   return n;
 }
 
-async function serveCommand(): Promise<number> {
+async function serveCommand(logger: Logger): Promise<number> {
   const env = process.env;
-  const logger = createLogger(parseLevel(env.LOG_LEVEL));
   const registry = new client.Registry();
   const prometheus = env.PROMETHEUS_URL ? connectPrometheus(env.PROMETHEUS_URL, registry, logger) : undefined;
   if (prometheus) logger.info('learning dependencies from Prometheus', { address: prometheus.address });
@@ -190,9 +191,8 @@ async function serveCommand(): Promise<number> {
   return new Promise(() => {});
 }
 
-async function forwarderCommand(): Promise<number> {
+async function forwarderCommand(logger: Logger): Promise<number> {
   const env = process.env;
-  const logger = createLogger(parseLevel(env.LOG_LEVEL));
   const running = await startForwarder({
     portsFile: env.WORMHOLE_PORTS_FILE || DEFAULT_PORTS_FILE,
     probePort: positiveInt('PROBE_PORT', env.PROBE_PORT, DEFAULT_PROBE_PORT),
@@ -212,6 +212,22 @@ async function forwarderCommand(): Promise<number> {
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
   return new Promise(() => {});
+}
+
+/**
+ * Starts a server with the logger LOG_LEVEL asks for. A failure to start (a bad setting, a port in
+ * use, LOG_LEVEL itself) is logged as JSON like every other line the server writes, so the log
+ * collector that reads the pod's output sees why it exited.
+ */
+async function startDaemon(command: string, run: (logger: Logger) => Promise<number>): Promise<number> {
+  let logger = createLogger('info');
+  try {
+    logger = createLogger(parseLevel(process.env.LOG_LEVEL));
+    return await run(logger);
+  } catch (e) {
+    logger.error('cannot start', { command, error: (e as Error).message });
+    return 1;
+  }
 }
 
 async function replayCommand(paths: string[]): Promise<number> {
@@ -264,8 +280,8 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    if (command === 'serve') return await serveCommand();
-    if (command === 'forwarder') return await forwarderCommand();
+    if (command === 'serve') return await startDaemon(command, serveCommand);
+    if (command === 'forwarder') return await startDaemon(command, forwarderCommand);
     return await replayCommand(positionals);
   } catch (e) {
     console.error(`lazyload ${command}: ${(e as Error).message}`);

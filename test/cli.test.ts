@@ -1,0 +1,106 @@
+// `lazyload` as a user runs it: the real command in a child process, its streams, exit codes and
+// how its servers start.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parseLevel } from '../src/log.js';
+import { type Closers, fileClosers, freePort, waitFor } from './support/forwarder.js';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+const { perTest } = fileClosers();
+
+/** The environment of a user who set nothing: none of the test runner's settings leak in. */
+function envWith(vars: Record<string, string>): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of ['HOST', 'PORT', 'PROBE_PORT', 'LOG_LEVEL', 'PROMETHEUS_URL', 'WORMHOLE_PORTS_FILE']) delete env[name];
+  return { ...env, ...vars };
+}
+
+/** `lazyload ...args` run to its end. */
+function lazyload(args: string[], vars: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/cli.ts', ...args], { cwd: repoRoot, env: envWith(vars), encoding: 'utf8', timeout: 20_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const jsonLines = (text: string): Record<string, unknown>[] =>
+  text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+interface Daemon {
+  child: ChildProcess;
+  /** Every line written on stdout so far, parsed. */
+  logs(): Record<string, unknown>[];
+}
+
+/** `lazyload serve` or `lazyload forwarder` left running until the test ends; resolves once it logged `ready`. */
+async function daemon(closers: Closers, args: string[], vars: Record<string, string>, ready: string): Promise<Daemon> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/cli.ts', ...args], { cwd: repoRoot, env: envWith(vars), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout?.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  closers.add(async () => {
+    child.kill('SIGKILL');
+    await exited;
+  });
+  const d = { child, logs: () => jsonLines(stdout.slice(0, stdout.lastIndexOf('\n') + 1)) };
+  await waitFor(`lazyload ${args[0]} to log "${ready}"`, async () => {
+    if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${stdout}`);
+    return d.logs().some((l) => l.msg === ready) ? true : undefined;
+  });
+  return d;
+}
+
+describe('LOG_LEVEL', () => {
+  it('is read in any case', () => {
+    expect(['DEBUG', 'Info', 'wArN', 'error', ' info '].map(parseLevel)).toEqual(['debug', 'info', 'warn', 'error', 'info']);
+  });
+
+  it('means info when unset or blank', () => {
+    expect([undefined, '', '  '].map(parseLevel)).toEqual(['info', 'info', 'info']);
+  });
+
+  it('gives the server the level asked for in capitals', async () => {
+    const port = await freePort();
+    const s = await daemon(perTest, ['serve'], { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'DEBUG' }, 'listening');
+    await fetch(`http://127.0.0.1:${port}/servicefence/sync`, { method: 'POST', body: 'not json' });
+    await waitFor('a debug line', async () => (s.logs().some((l) => l.level === 'debug' && l.msg === 'hook answered') ? true : undefined), 5_000);
+  });
+
+  it('stops the start with an unknown level, logging one JSON error line that names the levels', () => {
+    const r = lazyload(['serve'], { LOG_LEVEL: 'verbose' });
+    expect(r.code).toBe(1);
+    const logs = jsonLines(r.stdout);
+    expect(logs).toHaveLength(1);
+    expect(logs[0]).toMatchObject({ level: 'error', msg: 'cannot start', command: 'serve' });
+    expect(logs[0].error).toBe('LOG_LEVEL "verbose" is not a level; use one of debug, info, warn, error (in any case)');
+  });
+
+  it('stops the forwarder too', () => {
+    const r = lazyload(['forwarder'], { LOG_LEVEL: 'trace' });
+    expect(r.code).toBe(1);
+    expect(jsonLines(r.stdout)).toMatchObject([{ level: 'error', msg: 'cannot start', command: 'forwarder' }]);
+  });
+});
+
+describe('a failure to start', () => {
+  it('is logged as a JSON error line when the port is in use, exit 1', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    perTest.add(() => new Promise((r) => taken.close(r)));
+    const port = (taken.address() as { port: number }).port;
+    const r = lazyload(['serve'], { PORT: String(port), HOST: '127.0.0.1' });
+    expect(r.code).toBe(1);
+    const error = jsonLines(r.stdout).find((l) => l.level === 'error');
+    expect(error).toMatchObject({ msg: 'cannot start', command: 'serve' });
+    expect(error?.error).toContain('EADDRINUSE');
+  });
+
+  it('is logged as a JSON error line for a bad setting, exit 1', () => {
+    const r = lazyload(['forwarder'], { PROBE_PORT: 'eighty' });
+    expect(r.code).toBe(1);
+    expect(jsonLines(r.stdout)).toContainEqual(expect.objectContaining({ level: 'error', msg: 'cannot start', error: 'PROBE_PORT must be a positive whole number, got "eighty"' }));
+  });
+});
