@@ -1,11 +1,15 @@
 // `lazyload` as a user runs it: the real command in a child process, its streams, exit codes and
-// how its servers start.
+// the addresses its servers answer on.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseLevel } from '../src/log.js';
-import { type Closers, fileClosers, freePort, waitFor } from './support/forwarder.js';
+import { ANY_IPV4, ANY_IPV6, listenHost } from '../src/host.js';
+import { createLogger, parseLevel } from '../src/log.js';
+import { type Closers, fileClosers, freePort, refused, send, startUpstream, waitFor, writePortsFile } from './support/forwarder.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const { perTest } = fileClosers();
@@ -52,6 +56,8 @@ async function daemon(closers: Closers, args: string[], vars: Record<string, str
   });
   return d;
 }
+
+const status = async (url: string) => (await fetch(url)).status;
 
 describe('LOG_LEVEL', () => {
   it('is read in any case', () => {
@@ -102,5 +108,58 @@ describe('a failure to start', () => {
     const r = lazyload(['forwarder'], { PROBE_PORT: 'eighty' });
     expect(r.code).toBe(1);
     expect(jsonLines(r.stdout)).toContainEqual(expect.objectContaining({ level: 'error', msg: 'cannot start', error: 'PROBE_PORT must be a positive whole number, got "eighty"' }));
+  });
+});
+
+describe('listening', () => {
+  it('answers on IPv4 and IPv6 loopback by default (lazyload serve)', async () => {
+    const port = await freePort();
+    await daemon(perTest, ['serve'], { PORT: String(port) }, 'listening');
+    expect(await status(`http://127.0.0.1:${port}/healthz`)).toBe(200);
+    expect(await status(`http://[::1]:${port}/healthz`)).toBe(200);
+  });
+
+  it('answers only on the address HOST names (lazyload serve)', async () => {
+    const port = await freePort();
+    await daemon(perTest, ['serve'], { PORT: String(port), HOST: '127.0.0.1' }, 'listening');
+    expect(await status(`http://127.0.0.1:${port}/healthz`)).toBe(200);
+    expect(await refused(port, '::1')).toBe(true);
+  });
+
+  const forwarder = async (vars: Record<string, string> = {}) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'lazyload-cli-'));
+    perTest.add(() => rmSync(dir, { recursive: true, force: true }));
+    const wormhole = await freePort();
+    const probePort = await freePort();
+    writePortsFile(path.join(dir, 'cfg'), [wormhole]);
+    await daemon(perTest, ['forwarder'], { WORMHOLE_PORTS_FILE: path.join(dir, 'cfg'), PROBE_PORT: String(probePort), ...vars }, 'wormhole ports');
+    return { wormhole, probePort };
+  };
+
+  it('answers on IPv4 and IPv6 loopback by default, probe and wormhole ports alike (lazyload forwarder)', async () => {
+    const { wormhole, probePort } = await forwarder();
+    const upstream = await startUpstream(perTest);
+    for (const host of ['127.0.0.1', '::1']) {
+      expect(await status(`http://${host.includes(':') ? `[${host}]` : host}:${probePort}/healthz/ready`)).toBe(200);
+      expect((await send(wormhole, { host, headers: [['Host', 'reviews'], ['Slime-Orig-Dest', upstream.address]] })).status).toBe(200);
+    }
+  });
+
+  it('answers only on the address HOST names, probe and wormhole ports alike (lazyload forwarder)', async () => {
+    const { wormhole, probePort } = await forwarder({ HOST: '127.0.0.1' });
+    expect(await status(`http://127.0.0.1:${probePort}/healthz/ready`)).toBe(200);
+    expect(await refused(probePort, '::1')).toBe(true);
+    expect(await refused(wormhole, '::1')).toBe(true);
+  });
+
+  it('falls back to IPv4 on a kernel without IPv6, and says so', async () => {
+    const lines: string[] = [];
+    const host = await listenHost(undefined, createLogger('info', (l) => lines.push(l)), async () => 'EAFNOSUPPORT');
+    expect(host).toBe(ANY_IPV4);
+    expect(jsonLines(lines.join('\n'))).toMatchObject([{ level: 'warn', msg: 'IPv6 is not available here: listening on IPv4 only', error: 'EAFNOSUPPORT' }]);
+  });
+
+  it('listens on every IPv6 and IPv4 address where the kernel has IPv6', async () => {
+    expect(await listenHost(undefined, createLogger('info', () => {}))).toBe(ANY_IPV6);
   });
 });

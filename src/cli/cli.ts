@@ -9,6 +9,7 @@ import { render } from './render.js';
 import { FixtureError, fixtureFiles, loadFixture, replay } from './replay.js';
 import { type Logger, createLogger, parseLevel } from '../log.js';
 import { DEFAULT_BODY_LIMIT } from '../server.js';
+import { listenHost } from '../host.js';
 import { startServer } from './serve.js';
 import { startForwarder } from '../forwarder/index.js';
 import { DEFAULT_GLOBAL_SIDECAR_IMAGE, PORTS_FILE_DIR, PORTS_FILE_KEY } from '../core/globalsidecar-objects.js';
@@ -34,7 +35,8 @@ Runs the Metacontroller hook server.
 
 Environment:
   PORT            port to listen on (default 8080)
-  HOST            address to listen on (default 0.0.0.0)
+  HOST            address to listen on (default ::, every IPv6 and IPv4 address; 0.0.0.0
+                  where the kernel has no IPv6)
   PROMETHEUS_URL  Prometheus to learn dependencies from (default: unset, no learning)
   BODY_LIMIT      largest request body in bytes (default ${DEFAULT_BODY_LIMIT})
   GLOBAL_SIDECAR_IMAGE  the forwarder image of global sidecars whose LazyloadConfig names none
@@ -52,7 +54,8 @@ Environment:
   WORMHOLE_PORTS_FILE      YAML \`wormholePorts: [80, 9080]\`, re-read every 2 s
                            (default ${DEFAULT_PORTS_FILE})
   PROBE_PORT               /healthz/live, /healthz/ready and /metrics (default ${DEFAULT_PROBE_PORT})
-  HOST                     address to listen on (default 0.0.0.0)
+  HOST                     address of every listener (default ::, every IPv6 and IPv4 address;
+                           0.0.0.0 where the kernel has no IPv6)
   CONNECT_TIMEOUT_SECONDS  upstream connect timeout, then 504 (default 10)
   UPSTREAM_TIMEOUT_SECONDS longest wait for response headers or the next piece of a body (default 300)
   LOG_LEVEL                debug, info, warn or error, in any case (default info); another value
@@ -170,7 +173,7 @@ async function serveCommand(logger: Logger): Promise<number> {
     registry,
     dependencies: prometheus?.source,
     port: positiveInt('PORT', env.PORT, 8080),
-    host: env.HOST || '0.0.0.0',
+    host: await listenHost(env.HOST, logger),
     bodyLimit: positiveInt('BODY_LIMIT', env.BODY_LIMIT, DEFAULT_BODY_LIMIT),
     globalSidecarImage: env.GLOBAL_SIDECAR_IMAGE || undefined,
     logger,
@@ -196,7 +199,7 @@ async function forwarderCommand(logger: Logger): Promise<number> {
   const running = await startForwarder({
     portsFile: env.WORMHOLE_PORTS_FILE || DEFAULT_PORTS_FILE,
     probePort: positiveInt('PROBE_PORT', env.PROBE_PORT, DEFAULT_PROBE_PORT),
-    host: env.HOST || '0.0.0.0',
+    host: await listenHost(env.HOST, logger),
     connectTimeoutMs: positiveInt('CONNECT_TIMEOUT_SECONDS', env.CONNECT_TIMEOUT_SECONDS, 10) * 1000,
     upstreamTimeoutMs: positiveInt('UPSTREAM_TIMEOUT_SECONDS', env.UPSTREAM_TIMEOUT_SECONDS, 300) * 1000,
     logger,
