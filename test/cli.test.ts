@@ -132,7 +132,7 @@ describe('listening', () => {
     const wormhole = await freePort();
     const probePort = await freePort();
     writePortsFile(path.join(dir, 'cfg'), [wormhole]);
-    await daemon(perTest, ['forwarder'], { WORMHOLE_PORTS_FILE: path.join(dir, 'cfg'), PROBE_PORT: String(probePort), ...vars }, 'wormhole ports');
+    await daemon(perTest, ['forwarder'], { WORMHOLE_PORTS_FILE: path.join(dir, 'cfg'), PROBE_PORT: String(probePort), ...vars }, 'probe listening');
     return { wormhole, probePort };
   };
 
