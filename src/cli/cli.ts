@@ -1,10 +1,10 @@
 // `lazyload <command>`: one executable for the hook server and the tools around it.
 
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import client from 'prom-client';
 import { DEFAULT_PROBE_PORT, isNamespaceName } from '../core/config.js';
 import { connectPrometheus } from '../prometheus/index.js';
+import { readInputs } from './inputs.js';
 import { render } from './render.js';
 import { FixtureError, fixtureFiles, loadFixture, replay } from './replay.js';
 import { type Logger, createLogger, parseLevel } from '../log.js';
@@ -83,7 +83,8 @@ apply. Learned dependencies are read from a fence's status.metricStatus; no Prom
 No Sidecar is observed, so a fence with fromService and no Service gets none.
 
 Options:
-  -f, --filename FILE   a YAML file to read, - for stdin; repeat for more files (required)
+  -f, --filename FILE   a YAML file to read, - for stdin, or a directory: its .yaml, .yml and
+                        .json files by name, not its subdirectories; repeat for more (required)
   -n, --namespace NS    namespace of namespaced objects that have none (default "default")
       --global-sidecar  also print the global-sidecar objects when fences are given (after them)
       --now TIME        evaluate deadlines at this RFC 3339 time, e.g. 2024-05-01T12:00:00Z
@@ -137,16 +138,7 @@ async function renderCommand(args: string[]): Promise<number> {
   if (values.now !== undefined && (!RFC3339.test(values.now) || Number.isNaN(now.getTime()))) {
     return renderUsageError(`--now ${JSON.stringify(values.now)} is not an RFC 3339 time such as 2024-05-01T12:00:00Z`);
   }
-  const files: { name: string; text: string }[] = [];
-  const unreadable: string[] = [];
-  for (const file of values.filename) {
-    const name = file === '-' ? '<stdin>' : file;
-    try {
-      files.push({ name, text: readFileSync(file === '-' ? 0 : file, 'utf8') });
-    } catch (e) {
-      unreadable.push(`${name}: cannot read: ${(e as Error).message}`);
-    }
-  }
+  const { files, errors: unreadable } = readInputs(values.filename);
   const out = render({ files, namespace: values.namespace, now, globalSidecar: values['global-sidecar'] });
   await new Promise<void>((resolve) => process.stdout.write(out.stdout, () => resolve()));
   for (const l of [...out.warnings, ...unreadable, ...out.errors]) console.error(l);
