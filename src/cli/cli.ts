@@ -226,9 +226,16 @@ async function startDaemon(command: string, run: (logger: Logger) => Promise<num
 }
 
 async function replayCommand(paths: string[]): Promise<number> {
+  const where = paths.length > 0 ? paths : ['fixtures'];
+  const files = fixtureFiles(where);
+  // "0 passed, 0 failed" would read as a pass at a glance.
+  if (files.length === 0) {
+    console.error(`lazyload replay: no fixtures in ${where.join(', ')} (fixtures are .yaml, .yml or .json files)`);
+    return 1;
+  }
   let failed = 0;
   let passed = 0;
-  for (const file of fixtureFiles(paths.length > 0 ? paths : ['fixtures'])) {
+  for (const file of files) {
     let result;
     try {
       result = await replay(loadFixture(file));
@@ -248,7 +255,7 @@ async function replayCommand(paths: string[]): Promise<number> {
     }
   }
   console.log(`${passed} passed, ${failed} failed`);
-  return failed > 0 || passed === 0 ? 1 : 0;
+  return failed > 0 ? 1 : 0;
 }
 
 export async function main(argv: string[]): Promise<number> {
