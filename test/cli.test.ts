@@ -163,3 +163,77 @@ describe('listening', () => {
     expect(await listenHost(undefined, createLogger('info', () => {}))).toBe(ANY_IPV6);
   });
 });
+
+describe('usage', () => {
+  it('goes to stderr with exit 2 when no command is given', () => {
+    const r = lazyload([]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^Usage: lazyload <command>/);
+  });
+
+  it('goes to stdout with exit 0 when asked for with --help, -h or help', () => {
+    for (const ask of ['--help', '-h', 'help']) {
+      const r = lazyload([ask]);
+      expect({ ask, code: r.code, stderr: r.stderr }).toEqual({ ask, code: 0, stderr: '' });
+      expect(r.stdout).toMatch(/^Usage: lazyload <command>/);
+    }
+  });
+
+  it("prints a command's own help for help COMMAND", () => {
+    const r = lazyload(['help', 'forwarder']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: lazyload forwarder\n/);
+  });
+
+  it('names an unknown command and prints usage on stderr, exit 2', () => {
+    const r = lazyload(['sevre']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^lazyload: unknown command "sevre"\n\nUsage: lazyload <command>/);
+  });
+
+  it('takes a name every object has (toString) for an unknown command too', () => {
+    const r = lazyload(['toString']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^lazyload: unknown command "toString"/);
+  });
+
+  it('names an unknown option before the command and prints usage on stderr, exit 2', () => {
+    const r = lazyload(['--verbose', 'serve']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^lazyload: unknown option "--verbose"\n\nUsage: lazyload <command>/);
+  });
+});
+
+describe('serve and forwarder arguments', () => {
+  it('refuses a stray argument to serve, naming it, with usage on stderr and without starting, exit 2', () => {
+    const r = lazyload(['serve', '8080'], { PORT: '1' });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(
+      'lazyload serve: unexpected argument "8080": serve takes no arguments; it is set up by environment variables\n\nUsage: lazyload serve\nRun `lazyload serve --help` for more.\n',
+    );
+  });
+
+  it('refuses a stray argument to forwarder the same way', () => {
+    const r = lazyload(['forwarder', 'cfg']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^lazyload forwarder: unexpected argument "cfg": forwarder takes no arguments.*\n\nUsage: lazyload forwarder\n/s);
+  });
+
+  it('refuses an unknown option to serve, naming it, with usage on stderr, exit 2', () => {
+    const r = lazyload(['serve', '--port=8080']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe("lazyload serve: Unknown option '--port'\n\nUsage: lazyload serve\nRun `lazyload serve --help` for more.\n");
+  });
+
+  it('refuses an unknown option to forwarder the same way', () => {
+    const r = lazyload(['forwarder', '-p', '80']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^lazyload forwarder: Unknown option '-p'\n\nUsage: lazyload forwarder\n/);
+  });
+});

@@ -104,10 +104,17 @@ rendered is still printed. 2 on a usage error.`,
 
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i;
 
-function renderUsageError(message: string): number {
-  console.error(`lazyload render: ${message}\n\n${HELP.render.split('\n')[0]}\nRun \`lazyload render --help\` for more.`);
+/** A command given wrong arguments: why, and how to call it, on stderr; exit 2. */
+function usageError(command: string, message: string): number {
+  console.error(`lazyload ${command}: ${message}\n\n${HELP[command].split('\n')[0]}\nRun \`lazyload ${command} --help\` for more.`);
   return 2;
 }
+
+const renderUsageError = (message: string): number => usageError('render', message);
+
+// node:util's advice on positionals that start with '-' only misleads on commands that take none,
+// and hardly helps on the others.
+const argsMessage = (e: unknown): string => (e as Error).message.replace(/^(Unknown option '[^']*')\..*$/s, '$1');
 
 async function renderCommand(args: string[]): Promise<number> {
   let parsed;
@@ -124,7 +131,7 @@ async function renderCommand(args: string[]): Promise<number> {
       allowPositionals: true,
     });
   } catch (e) {
-    return renderUsageError((e as Error).message);
+    return renderUsageError(argsMessage(e));
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -258,28 +265,42 @@ async function replayCommand(paths: string[]): Promise<number> {
   return failed > 0 ? 1 : 0;
 }
 
+function unknown(word: string): number {
+  console.error(`lazyload: unknown ${word.startsWith('-') ? 'option' : 'command'} ${JSON.stringify(word)}\n\n${USAGE}`);
+  return 2;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
-    console.log(USAGE);
-    return command ? 0 : 2;
+  // Asked for, usage goes to stdout; given instead of an answer (no or bad arguments), to stderr.
+  if (command === '--help' || command === '-h' || command === 'help') {
+    const topic = command === 'help' ? rest[0] : undefined;
+    if (topic === undefined) console.log(USAGE);
+    else if (Object.hasOwn(HELP, topic)) console.log(HELP[topic]);
+    else return unknown(topic);
+    return 0;
   }
-  if (!(command in HELP)) {
-    console.error(`lazyload: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+  if (command === undefined) {
+    console.error(USAGE);
     return 2;
   }
+  if (!Object.hasOwn(HELP, command)) return unknown(command);
   if (command === 'render') return renderCommand(rest);
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
   } catch (e) {
-    console.error(`lazyload ${command}: ${(e as Error).message}\n\n${HELP[command].split('\n')[0]}`);
-    return 2;
+    return usageError(command, argsMessage(e));
   }
   const { values, positionals } = parsed;
   if (values.help) {
     console.log(HELP[command]);
     return 0;
+  }
+  // A stray word is most likely a setting meant for the environment: refuse it rather than run
+  // without it.
+  if (command !== 'replay' && positionals.length > 0) {
+    return usageError(command, `unexpected argument ${JSON.stringify(positionals[0])}: ${command} takes no arguments; it is set up by environment variables`);
   }
   try {
     if (command === 'serve') return await startDaemon(command, serveCommand);
