@@ -237,3 +237,26 @@ describe('serve and forwarder arguments', () => {
     expect(r.stderr).toMatch(/^lazyload forwarder: Unknown option '-p'\n\nUsage: lazyload forwarder\n/);
   });
 });
+
+describe('npm run bench', () => {
+  const bench = (args: string[]) => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 20_000 });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  it('prints its usage, naming every benchmark, for --help, exit 0', () => {
+    const r = bench(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^Usage: npm run bench \[-- BENCHMARK\]\n/);
+    for (const name of ['sync', 'prometheus', 'forwarder']) expect(r.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
+  });
+
+  it('names an unknown benchmark and prints usage, not a stack trace, exit 2', () => {
+    const r = bench(['snyc']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^bench: unknown benchmark "snyc"\n\nUsage: npm run bench/);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+  });
+});
