@@ -43,7 +43,9 @@ interface Daemon {
 async function daemon(closers: Closers, args: string[], vars: Record<string, string>, ready: string): Promise<Daemon> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/cli.ts', ...args], { cwd: repoRoot, env: envWith(vars), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
+  let stderr = '';
   child.stdout?.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   closers.add(async () => {
     child.kill('SIGKILL');
@@ -51,7 +53,7 @@ async function daemon(closers: Closers, args: string[], vars: Record<string, str
   });
   const d = { child, logs: () => jsonLines(stdout.slice(0, stdout.lastIndexOf('\n') + 1)) };
   await waitFor(`lazyload ${args[0]} to log "${ready}"`, async () => {
-    if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${stdout}`);
+    if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${stdout}${stderr}`);
     return d.logs().some((l) => l.msg === ready) ? true : undefined;
   });
   return d;
