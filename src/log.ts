@@ -12,7 +12,18 @@ export interface Logger {
   error(msg: string, fields?: Fields): void;
 }
 
-export const parseLevel = (s: string | undefined): Level => (s && s in ORDER ? (s as Level) : 'info');
+export const LEVELS = Object.keys(ORDER) as Level[];
+
+/**
+ * LOG_LEVEL in any case; unset or blank means info. Anything else throws: a typo silently read as
+ * info would hide the debug lines someone asked for in an incident.
+ */
+export function parseLevel(s: string | undefined): Level {
+  if (s === undefined || s.trim() === '') return 'info';
+  const level = s.trim().toLowerCase();
+  if (Object.hasOwn(ORDER, level)) return level as Level;
+  throw new Error(`LOG_LEVEL ${JSON.stringify(s)} is not a level; use one of ${LEVELS.join(', ')} (in any case)`);
+}
 
 export function createLogger(level: Level = 'info', write: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Logger {
   const at = (lvl: Level) => (msg: string, fields: Fields = {}) => {

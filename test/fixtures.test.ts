@@ -1,6 +1,6 @@
 // Every fixture in fixtures/ replays through the real app with the answer it records, and every
 // child a fixture expects is valid for its schema (Istio's CRDs, the Kubernetes models).
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { dump, load } from 'js-yaml';
@@ -93,6 +93,23 @@ describe('lazyload replay', () => {
       console.error = error;
     }
     expect(errors.join('\n')).toMatch(/^lazyload replay: Unknown option '--bogus'.*\n\nUsage: lazyload replay/s);
+  });
+
+  it('says there is no fixture in a folder without one, exit 1', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'lazyload-replay-'));
+    writeFileSync(path.join(dir, 'notes.txt'), 'not a fixture\n');
+    const errors: string[] = [];
+    const error = console.error;
+    console.error = (...a: unknown[]) => errors.push(a.join(' '));
+    try {
+      const { code, output } = await quiet(['replay', dir]);
+      expect(code).toBe(1);
+      expect(output).toBe('');
+    } finally {
+      console.error = error;
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(errors).toEqual([`lazyload replay: no fixtures in ${dir} (fixtures are .yaml, .yml or .json files)`]);
   });
 
   it('exits 1 and prints a diff naming the field when an expectation is wrong', async () => {

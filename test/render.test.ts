@@ -1,10 +1,11 @@
 // `lazyload render`: the objects the hooks would emit for YAML input, without a cluster. Most tests
 // call `render` directly; the CLI tests spawn the real command to check stdin, exit codes and streams.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadAll } from 'js-yaml';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { type RenderOutput, render } from '../src/cli/render.js';
 import { type Obj, emittedObjectErrors, errorsOf, istioSchema, repoRoot } from './support/schemas.js';
 
@@ -338,6 +339,44 @@ describe('lazyload render', () => {
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/^test\/render\/no-such-file\.yaml: cannot read: ENOENT/m);
       expect(objectsOf(r.stdout).map((o) => o.kind)).toEqual(GLOBAL_SIDECAR_KINDS);
+    });
+
+    describe('a directory given to -f', () => {
+      const fence = (name: string) => `{"apiVersion": "microservice.slime.io/v1alpha1", "kind": "ServiceFence", "metadata": {"name": "${name}"}, "spec": {"enable": true}}\n`;
+      const tempDir = (): string => {
+        const d = mkdtempSync(path.join(tmpdir(), 'lazyload-render-'));
+        onTestFinished(() => rmSync(d, { recursive: true, force: true }));
+        return d;
+      };
+
+      it("reads the directory's .yaml, .yml and .json files in name order, not its subdirectories or other files", () => {
+        const d = tempDir();
+        writeFileSync(path.join(d, 'b.yaml'), fence('b'));
+        writeFileSync(path.join(d, 'a.yml'), fence('a'));
+        writeFileSync(path.join(d, 'c.json'), fence('c'));
+        writeFileSync(path.join(d, 'd.txt'), fence('d'));
+        mkdirSync(path.join(d, 'e'));
+        writeFileSync(path.join(d, 'e', 'e.yaml'), fence('e'));
+        const r = cli(['-f', d]);
+        expect(r.code).toBe(0);
+        expect(objectsOf(r.stdout).filter((o) => o.kind === 'Sidecar').map((o) => o.metadata.name)).toEqual(['a', 'b', 'c']);
+      });
+
+      it('names the files of a directory in its messages', () => {
+        const d = tempDir();
+        writeFileSync(path.join(d, 'app.yaml'), `${fence('a')}---\nkind: Deployment\napiVersion: apps/v1\nmetadata: {name: a}\n`);
+        const r = cli(['-f', d]);
+        expect(r.stderr).toContain(`note: ${path.join(d, 'app.yaml')}: document 2 (Deployment a): skipped`);
+      });
+
+      it('is an error when it holds no manifest, which the message says, exit 1', () => {
+        const d = tempDir();
+        writeFileSync(path.join(d, 'README.md'), '# not a manifest\n');
+        const r = cli(['-f', d, '-f', 'test/render/config-cluster.yaml']);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain(`${d}: no .yaml, .yml, .json file in this directory`);
+        expect(objectsOf(r.stdout).map((o) => o.kind)).toEqual(GLOBAL_SIDECAR_KINDS);
+      });
     });
 
     it('prints usage to stderr and exits 2 without -f', () => {

@@ -1,14 +1,15 @@
 // `lazyload <command>`: one executable for the hook server and the tools around it.
 
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import client from 'prom-client';
 import { DEFAULT_PROBE_PORT, isNamespaceName } from '../core/config.js';
 import { connectPrometheus } from '../prometheus/index.js';
+import { readInputs } from './inputs.js';
 import { render } from './render.js';
 import { FixtureError, fixtureFiles, loadFixture, replay } from './replay.js';
-import { createLogger, parseLevel } from '../log.js';
+import { type Logger, createLogger, parseLevel } from '../log.js';
 import { DEFAULT_BODY_LIMIT } from '../server.js';
+import { listenHost } from '../host.js';
 import { startServer } from './serve.js';
 import { startForwarder } from '../forwarder/index.js';
 import { DEFAULT_GLOBAL_SIDECAR_IMAGE, PORTS_FILE_DIR, PORTS_FILE_KEY } from '../core/globalsidecar-objects.js';
@@ -34,12 +35,14 @@ Runs the Metacontroller hook server.
 
 Environment:
   PORT            port to listen on (default 8080)
-  HOST            address to listen on (default 0.0.0.0)
+  HOST            address to listen on (default ::, every IPv6 and IPv4 address; 0.0.0.0
+                  where the kernel has no IPv6)
   PROMETHEUS_URL  Prometheus to learn dependencies from (default: unset, no learning)
   BODY_LIMIT      largest request body in bytes (default ${DEFAULT_BODY_LIMIT})
   GLOBAL_SIDECAR_IMAGE  the forwarder image of global sidecars whose LazyloadConfig names none
                   (default ${DEFAULT_GLOBAL_SIDECAR_IMAGE}; the manifests set it to this server's image)
-  LOG_LEVEL       debug, info, warn or error (default info)`,
+  LOG_LEVEL       debug, info, warn or error, in any case (default info); another value
+                  stops the start`,
   forwarder: `Usage: lazyload forwarder
 
 Runs the global sidecar: an HTTP/1.1 forwarder on every wormhole port of its ports file. A request
@@ -51,10 +54,12 @@ Environment:
   WORMHOLE_PORTS_FILE      YAML \`wormholePorts: [80, 9080]\`, re-read every 2 s
                            (default ${DEFAULT_PORTS_FILE})
   PROBE_PORT               /healthz/live, /healthz/ready and /metrics (default ${DEFAULT_PROBE_PORT})
-  HOST                     address to listen on (default 0.0.0.0)
+  HOST                     address of every listener (default ::, every IPv6 and IPv4 address;
+                           0.0.0.0 where the kernel has no IPv6)
   CONNECT_TIMEOUT_SECONDS  upstream connect timeout, then 504 (default 10)
   UPSTREAM_TIMEOUT_SECONDS longest wait for response headers or the next piece of a body (default 300)
-  LOG_LEVEL                debug, info, warn or error (default info)`,
+  LOG_LEVEL                debug, info, warn or error, in any case (default info); another value
+                           stops the start`,
   replay: `Usage: lazyload replay [paths...]
 
 Posts every fixture (YAML or JSON, see fixtures/README.md) found in the given files or folders
@@ -78,7 +83,8 @@ apply. Learned dependencies are read from a fence's status.metricStatus; no Prom
 No Sidecar is observed, so a fence with fromService and no Service gets none.
 
 Options:
-  -f, --filename FILE   a YAML file to read, - for stdin; repeat for more files (required)
+  -f, --filename FILE   a YAML file to read, - for stdin, or a directory: its .yaml, .yml and
+                        .json files by name, not its subdirectories; repeat for more (required)
   -n, --namespace NS    namespace of namespaced objects that have none (default "default")
       --global-sidecar  also print the global-sidecar objects when fences are given (after them)
       --now TIME        evaluate deadlines at this RFC 3339 time, e.g. 2024-05-01T12:00:00Z
@@ -98,10 +104,17 @@ rendered is still printed. 2 on a usage error.`,
 
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i;
 
-function renderUsageError(message: string): number {
-  console.error(`lazyload render: ${message}\n\n${HELP.render.split('\n')[0]}\nRun \`lazyload render --help\` for more.`);
+/** A command given wrong arguments: why, and how to call it, on stderr; exit 2. */
+function usageError(command: string, message: string): number {
+  console.error(`lazyload ${command}: ${message}\n\n${HELP[command].split('\n')[0]}\nRun \`lazyload ${command} --help\` for more.`);
   return 2;
 }
+
+const renderUsageError = (message: string): number => usageError('render', message);
+
+// node:util's advice on positionals that start with '-' only misleads on commands that take none,
+// and hardly helps on the others.
+const argsMessage = (e: unknown): string => (e as Error).message.replace(/^(Unknown option '[^']*')\..*$/s, '$1');
 
 async function renderCommand(args: string[]): Promise<number> {
   let parsed;
@@ -118,7 +131,7 @@ async function renderCommand(args: string[]): Promise<number> {
       allowPositionals: true,
     });
   } catch (e) {
-    return renderUsageError((e as Error).message);
+    return renderUsageError(argsMessage(e));
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -132,16 +145,7 @@ async function renderCommand(args: string[]): Promise<number> {
   if (values.now !== undefined && (!RFC3339.test(values.now) || Number.isNaN(now.getTime()))) {
     return renderUsageError(`--now ${JSON.stringify(values.now)} is not an RFC 3339 time such as 2024-05-01T12:00:00Z`);
   }
-  const files: { name: string; text: string }[] = [];
-  const unreadable: string[] = [];
-  for (const file of values.filename) {
-    const name = file === '-' ? '<stdin>' : file;
-    try {
-      files.push({ name, text: readFileSync(file === '-' ? 0 : file, 'utf8') });
-    } catch (e) {
-      unreadable.push(`${name}: cannot read: ${(e as Error).message}`);
-    }
-  }
+  const { files, errors: unreadable } = readInputs(values.filename);
   const out = render({ files, namespace: values.namespace, now, globalSidecar: values['global-sidecar'] });
   await new Promise<void>((resolve) => process.stdout.write(out.stdout, () => resolve()));
   for (const l of [...out.warnings, ...unreadable, ...out.errors]) console.error(l);
@@ -158,9 +162,8 @@ function positiveInt(name: string, value: string | undefined, fallback: number):
   return n;
 }
 
-async function serveCommand(): Promise<number> {
+async function serveCommand(logger: Logger): Promise<number> {
   const env = process.env;
-  const logger = createLogger(parseLevel(env.LOG_LEVEL));
   const registry = new client.Registry();
   const prometheus = env.PROMETHEUS_URL ? connectPrometheus(env.PROMETHEUS_URL, registry, logger) : undefined;
   if (prometheus) logger.info('learning dependencies from Prometheus', { address: prometheus.address });
@@ -169,7 +172,7 @@ async function serveCommand(): Promise<number> {
     registry,
     dependencies: prometheus?.source,
     port: positiveInt('PORT', env.PORT, 8080),
-    host: env.HOST || '0.0.0.0',
+    host: await listenHost(env.HOST, logger),
     bodyLimit: positiveInt('BODY_LIMIT', env.BODY_LIMIT, DEFAULT_BODY_LIMIT),
     globalSidecarImage: env.GLOBAL_SIDECAR_IMAGE || undefined,
     logger,
@@ -190,13 +193,12 @@ async function serveCommand(): Promise<number> {
   return new Promise(() => {});
 }
 
-async function forwarderCommand(): Promise<number> {
+async function forwarderCommand(logger: Logger): Promise<number> {
   const env = process.env;
-  const logger = createLogger(parseLevel(env.LOG_LEVEL));
   const running = await startForwarder({
     portsFile: env.WORMHOLE_PORTS_FILE || DEFAULT_PORTS_FILE,
     probePort: positiveInt('PROBE_PORT', env.PROBE_PORT, DEFAULT_PROBE_PORT),
-    host: env.HOST || '0.0.0.0',
+    host: await listenHost(env.HOST, logger),
     connectTimeoutMs: positiveInt('CONNECT_TIMEOUT_SECONDS', env.CONNECT_TIMEOUT_SECONDS, 10) * 1000,
     upstreamTimeoutMs: positiveInt('UPSTREAM_TIMEOUT_SECONDS', env.UPSTREAM_TIMEOUT_SECONDS, 300) * 1000,
     logger,
@@ -214,10 +216,33 @@ async function forwarderCommand(): Promise<number> {
   return new Promise(() => {});
 }
 
+/**
+ * Starts a server with the logger LOG_LEVEL asks for. A failure to start (a bad setting, a port in
+ * use, LOG_LEVEL itself) is logged as JSON like every other line the server writes, so the log
+ * collector that reads the pod's output sees why it exited.
+ */
+async function startDaemon(command: string, run: (logger: Logger) => Promise<number>): Promise<number> {
+  let logger = createLogger('info');
+  try {
+    logger = createLogger(parseLevel(process.env.LOG_LEVEL));
+    return await run(logger);
+  } catch (e) {
+    logger.error('cannot start', { command, error: (e as Error).message });
+    return 1;
+  }
+}
+
 async function replayCommand(paths: string[]): Promise<number> {
+  const where = paths.length > 0 ? paths : ['fixtures'];
+  const files = fixtureFiles(where);
+  // "0 passed, 0 failed" would read as a pass at a glance.
+  if (files.length === 0) {
+    console.error(`lazyload replay: no fixtures in ${where.join(', ')} (fixtures are .yaml, .yml or .json files)`);
+    return 1;
+  }
   let failed = 0;
   let passed = 0;
-  for (const file of fixtureFiles(paths.length > 0 ? paths : ['fixtures'])) {
+  for (const file of files) {
     let result;
     try {
       result = await replay(loadFixture(file));
@@ -237,35 +262,49 @@ async function replayCommand(paths: string[]): Promise<number> {
     }
   }
   console.log(`${passed} passed, ${failed} failed`);
-  return failed > 0 || passed === 0 ? 1 : 0;
+  return failed > 0 ? 1 : 0;
+}
+
+function unknown(word: string): number {
+  console.error(`lazyload: unknown ${word.startsWith('-') ? 'option' : 'command'} ${JSON.stringify(word)}\n\n${USAGE}`);
+  return 2;
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
-    console.log(USAGE);
-    return command ? 0 : 2;
+  // Asked for, usage goes to stdout; given instead of an answer (no or bad arguments), to stderr.
+  if (command === '--help' || command === '-h' || command === 'help') {
+    const topic = command === 'help' ? rest[0] : undefined;
+    if (topic === undefined) console.log(USAGE);
+    else if (Object.hasOwn(HELP, topic)) console.log(HELP[topic]);
+    else return unknown(topic);
+    return 0;
   }
-  if (!(command in HELP)) {
-    console.error(`lazyload: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+  if (command === undefined) {
+    console.error(USAGE);
     return 2;
   }
+  if (!Object.hasOwn(HELP, command)) return unknown(command);
   if (command === 'render') return renderCommand(rest);
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
   } catch (e) {
-    console.error(`lazyload ${command}: ${(e as Error).message}\n\n${HELP[command].split('\n')[0]}`);
-    return 2;
+    return usageError(command, argsMessage(e));
   }
   const { values, positionals } = parsed;
   if (values.help) {
     console.log(HELP[command]);
     return 0;
   }
+  // A stray word is most likely a setting meant for the environment: refuse it rather than run
+  // without it.
+  if (command !== 'replay' && positionals.length > 0) {
+    return usageError(command, `unexpected argument ${JSON.stringify(positionals[0])}: ${command} takes no arguments; it is set up by environment variables`);
+  }
   try {
-    if (command === 'serve') return await serveCommand();
-    if (command === 'forwarder') return await forwarderCommand();
+    if (command === 'serve') return await startDaemon(command, serveCommand);
+    if (command === 'forwarder') return await startDaemon(command, forwarderCommand);
     return await replayCommand(positionals);
   } catch (e) {
     console.error(`lazyload ${command}: ${(e as Error).message}`);
