@@ -12,6 +12,7 @@ import { DEFAULT_BODY_LIMIT } from '../server.js';
 import { startServer } from './serve.js';
 import { startForwarder } from '../forwarder/index.js';
 import { DEFAULT_GLOBAL_SIDECAR_IMAGE, PORTS_FILE_DIR, PORTS_FILE_KEY } from '../core/globalsidecar-objects.js';
+import { VERSION } from '../package.js';
 
 const DEFAULT_PORTS_FILE = `${PORTS_FILE_DIR}/${PORTS_FILE_KEY}`;
 
@@ -25,7 +26,7 @@ Commands:
   replay [paths...]  replay fixture files or folders through the hook server
   render -f FILE...  print what the hooks would emit for lazyload, Service and Namespace YAML
 
-Run \`lazyload <command> --help\` for the options of a command.`;
+Run \`lazyload <command> --help\` for the options of a command, \`lazyload --version\` for the version.`;
 
 const HELP: Record<string, string> = {
   serve: `Usage: lazyload serve
@@ -242,6 +243,10 @@ async function replayCommand(paths: string[]): Promise<number> {
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === '--version') {
+    console.log(VERSION);
+    return 0;
+  }
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     console.log(USAGE);
     return command ? 0 : 2;
