@@ -1,6 +1,7 @@
 // The hook server's own metrics, in a registry per app so tests and replays never collide.
 
 import client from 'prom-client';
+import { VERSION } from './package.js';
 
 export interface HookMetrics {
   registry: client.Registry;
@@ -8,7 +9,21 @@ export interface HookMetrics {
   outcomes: client.Counter<'hook' | 'outcome'>;
 }
 
+/**
+ * `lazyload_build_info{version} 1`: which release a pod runs, on both servers' /metrics, so a
+ * dashboard can tell the replicas of a rollout apart.
+ */
+export function registerBuildInfo(registry: client.Registry): void {
+  new client.Gauge({
+    name: 'lazyload_build_info',
+    help: 'Always 1; the version label is the running release of lazyload.',
+    labelNames: ['version'],
+    registers: [registry],
+  }).set({ version: VERSION }, 1);
+}
+
 export function createHookMetrics(registry = new client.Registry()): HookMetrics {
+  registerBuildInfo(registry);
   return {
     registry,
     duration: new client.Histogram({

@@ -345,15 +345,50 @@ describe('metacontroller/ install manifests', () => {
 
 describe('the image', () => {
   const dockerfile = readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8');
+  const [build, final] = dockerfile.split(/^(?=FROM )/m).filter((stage) => stage.startsWith('FROM '));
+  /** What a stage's COPY instructions take: paths of the build context, or `--from=build dist`. */
+  const copied = (stage: string) =>
+    [...stage.matchAll(/^COPY (.+)$/gm)].flatMap((m) => {
+      const args = m[1].split(/\s+/);
+      const from = args[0].startsWith('--from=') ? `${args.shift()} ` : '';
+      return args.slice(0, -1).map((src) => `${from}${src.replace(/^\/app\//, '')}`);
+    });
+  const runs = (stage: string) => [...stage.matchAll(/^RUN (.+)$/gm)].map((m) => m[1]);
 
-  it('is built on Node 22 LTS and runs the hook server unless told to run the forwarder', () => {
-    expect([...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1])).toEqual(['node:22-bookworm-slim', 'node:22-bookworm-slim']);
-    expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "bin\/lazyload.js"\]$/m);
-    expect(dockerfile).toMatch(/^CMD \["serve"\]$/m);
+  it('is built on Node 24 LTS and runs the hook server unless told to run the forwarder', () => {
+    const bases = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
+    expect(bases).toHaveLength(2);
+    for (const base of bases) expect(base).toMatch(/^node:24-[a-z]+-slim$/);
+    expect(final).toMatch(/^ENTRYPOINT \["node", "bin\/lazyload.js"\]$/m);
+    expect(final).toMatch(/^CMD \["serve"\]$/m);
   });
 
-  it('holds every folder the code reads at run time', () => {
-    const copied = [...dockerfile.matchAll(/^COPY (?!--from)(\S+)/gm)].map((m) => m[1]);
-    for (const dir of ['bin', 'src', 'hooks', 'templates']) expect(copied).toContain(dir);
+  it('compiles dist/ in its build stage with every dependency, then keeps only the production ones', () => {
+    const steps = runs(build);
+    const install = steps.findIndex((r) => /^npm ci\b/.test(r) && !r.includes('--omit=dev'));
+    const compile = steps.findIndex((r) => r.startsWith('npm run build'));
+    const prune = steps.findIndex((r) => /^npm (prune|ci) .*--omit=dev/.test(r));
+    expect(install).toBeGreaterThanOrEqual(0);
+    expect(compile).toBeGreaterThan(install);
+    expect(prune).toBeGreaterThan(compile);
+    expect(copied(build)).toEqual(expect.arrayContaining(['package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'hooks']));
+  });
+
+  it('ships the compiled code, the production modules, what they read at run time and the licence, but no sources', () => {
+    expect(copied(final).sort()).toEqual(['--from=build dist', '--from=build node_modules', 'LICENSE', 'bin', 'package.json', 'templates']);
+  });
+
+  it('sends the build only what it copies: no node_modules, dist, .tools or .git from the host', () => {
+    const patterns = readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    // Top-level names only, which is all this file uses: the last pattern that matches decides.
+    const ignored = (name: string) =>
+      patterns.reduce((out, p) => {
+        const negated = p.startsWith('!');
+        const pattern = negated ? p.slice(1) : p;
+        return pattern === '*' || pattern === name ? !negated : out;
+      }, false);
+    for (const name of ['node_modules', 'dist', '.tools', '.git', 'test', 'fixtures']) expect(ignored(name), name).toBe(true);
+    const fromContext = [...copied(build), ...copied(final)].filter((c) => !c.startsWith('--from='));
+    for (const name of fromContext) expect(ignored(name), name).toBe(false);
   });
 });

@@ -13,6 +13,7 @@ import { listenHost } from '../host.js';
 import { startServer } from './serve.js';
 import { startForwarder } from '../forwarder/index.js';
 import { DEFAULT_GLOBAL_SIDECAR_IMAGE, PORTS_FILE_DIR, PORTS_FILE_KEY } from '../core/globalsidecar-objects.js';
+import { VERSION } from '../package.js';
 
 const DEFAULT_PORTS_FILE = `${PORTS_FILE_DIR}/${PORTS_FILE_KEY}`;
 
@@ -26,7 +27,7 @@ Commands:
   replay [paths...]  replay fixture files or folders through the hook server
   render -f FILE...  print what the hooks would emit for lazyload, Service and Namespace YAML
 
-Run \`lazyload <command> --help\` for the options of a command.`;
+Run \`lazyload <command> --help\` for the options of a command, \`lazyload --version\` for the version.`;
 
 const HELP: Record<string, string> = {
   serve: `Usage: lazyload serve
@@ -272,6 +273,10 @@ function unknown(word: string): number {
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === '--version') {
+    console.log(VERSION);
+    return 0;
+  }
   // Asked for, usage goes to stdout; given instead of an answer (no or bad arguments), to stderr.
   if (command === '--help' || command === '-h' || command === 'help') {
     const topic = command === 'help' ? rest[0] : undefined;

@@ -7,6 +7,7 @@ import { serve } from '@hono/node-server';
 import client from 'prom-client';
 import type { Logger } from '../log.js';
 import { createHookMetrics } from '../metrics.js';
+import { VERSION } from '../package.js';
 import { type AppDeps, createApp } from '../server.js';
 
 // Go's http.Transport drops idle connections after 90 s. If Node closed them first, a request sent on
@@ -39,7 +40,7 @@ export function startServer(opts: ServeOptions): Promise<RunningServer> {
     const server = serve({ fetch: app.fetch, port: opts.port, hostname: opts.host }, (info: AddressInfo) => {
       ready = true;
       const url = `http://${info.family === 'IPv6' ? `[${info.address}]` : info.address}:${info.port}`;
-      opts.logger.info('listening', { url });
+      opts.logger.info('listening', { url, version: VERSION });
       resolve({
         server,
         url,

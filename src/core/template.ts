@@ -4,7 +4,9 @@
 // template that compiles here renders the same on every replica.
 
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import Handlebars from 'handlebars';
+import { PACKAGE_ROOT } from '../package.js';
 
 const hbs = Handlebars.create();
 // `log` would write to the server's stdout from a user's template.
@@ -100,7 +102,7 @@ export function compileTemplate(source: string): Template | string {
 
 // The project's own templates ship with the code and are read once, when this module loads.
 function shipped(name: string): Template {
-  const t = compileTemplate(readFileSync(new URL(`../../templates/${name}.hbs`, import.meta.url), 'utf8'));
+  const t = compileTemplate(readFileSync(path.join(PACKAGE_ROOT, 'templates', `${name}.hbs`), 'utf8'));
   if (typeof t === 'string') throw new Error(`templates/${name}.hbs: ${t}`);
   return t;
 }

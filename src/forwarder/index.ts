@@ -11,6 +11,7 @@ import { Agent } from 'undici';
 import type { Logger } from '../log.js';
 import { type BindFailure, listenerSet } from './listeners.js';
 import { createForwarderMetrics } from './metrics.js';
+import { VERSION } from '../package.js';
 import { type Resolve, clusterNames } from './names.js';
 import { parsePortsFile } from './ports.js';
 import { createProxy } from './proxy.js';
@@ -138,7 +139,7 @@ export async function startForwarder(o: ForwarderOptions): Promise<RunningForwar
   return new Promise((resolve, reject) => {
     const probe = serve({ fetch: app.fetch, port: o.probePort, hostname: o.host }, (info: AddressInfo) => {
       const probeUrl = `http://${info.family === 'IPv6' ? `[${info.address}]` : info.address}:${info.port}`;
-      logger.info('probe listening', { url: probeUrl });
+      logger.info('probe listening', { url: probeUrl, version: VERSION });
       resolve({
         probeUrl,
         ready,

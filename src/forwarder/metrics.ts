@@ -2,6 +2,7 @@
 // Prometheus query reads (docs/design.md §5.2), and how well forwarding goes.
 
 import client from 'prom-client';
+import { registerBuildInfo } from '../metrics.js';
 import type { Source } from './plan.js';
 
 export const DEPENDENCY_METRIC = 'lazyload_dependency_requests_total';
@@ -25,6 +26,7 @@ export interface ForwarderMetrics {
 export const MAX_DEPENDENCY_SERIES = 50_000;
 
 export function createForwarderMetrics(registry = new client.Registry()): ForwarderMetrics {
+  registerBuildInfo(registry);
   const dependencies = new client.Counter({
     name: DEPENDENCY_METRIC,
     help: 'Calls forwarded by the global sidecar, by calling fence and called service (what lazy loading learns).',
