@@ -1,17 +1,17 @@
 // `lazyload` as a user runs it: the real command in a child process, its streams, exit codes and
 // the addresses its servers answer on.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ANY_IPV4, ANY_IPV6, listenHost } from '../src/host.js';
 import { createLogger, parseLevel } from '../src/log.js';
+import { runLazyload, spawnLazyload } from './support/cli.js';
+import { repoRoot } from './support/schemas.js';
 import { type Closers, fileClosers, freePort, refused, send, startUpstream, waitFor, writePortsFile } from './support/forwarder.js';
 
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const { perTest } = fileClosers();
 
 /** The environment of a user who set nothing: none of the test runner's settings leak in. */
@@ -22,10 +22,7 @@ function envWith(vars: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /** `lazyload ...args` run to its end. */
-function lazyload(args: string[], vars: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/cli.ts', ...args], { cwd: repoRoot, env: envWith(vars), encoding: 'utf8', timeout: 20_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const lazyload = (args: string[], vars: Record<string, string> = {}) => runLazyload(args, { env: envWith(vars), timeout: 20_000 });
 
 const jsonLines = (text: string): Record<string, unknown>[] =>
   text
@@ -41,7 +38,7 @@ interface Daemon {
 
 /** `lazyload serve` or `lazyload forwarder` left running until the test ends; resolves once it logged `ready`. */
 async function daemon(closers: Closers, args: string[], vars: Record<string, string>, ready: string): Promise<Daemon> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/cli.ts', ...args], { cwd: repoRoot, env: envWith(vars), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnLazyload(args, { env: envWith(vars), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (c: Buffer) => (stdout += c.toString('utf8')));

@@ -1,29 +1,22 @@
 // The YAML under examples/ is what the README and docs/ tell readers to apply and render: every file
 // must keep rendering through the real `lazyload render`, and the outputs the walkthrough shows must
 // stay the outputs users get.
-import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { loadAll } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
+import { MANIFEST_EXTENSIONS } from '../src/cli/inputs.js';
+import { kindsOf, objectsOf, runLazyload } from './support/cli.js';
+import { repoRoot } from './support/schemas.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const examples = readdirSync(path.join(repoRoot, 'examples'))
-  .filter((f) => /\.(ya?ml|json)$/.test(f))
+  .filter((f) => MANIFEST_EXTENSIONS.includes(path.extname(f)))
   .sort();
 
-function render(...files: string[]) {
-  const args = files.flatMap((f) => (f.startsWith('--') ? [f] : ['-f', `examples/${f}`]));
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/cli.ts', 'render', ...args], { cwd: repoRoot, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const render = (...files: string[]) => runLazyload(['render', ...files.flatMap((f) => (f.startsWith('--') ? [f] : ['-f', `examples/${f}`]))]);
 
 // Lines that are not `note:` or `warning:` are errors, whatever the exit code says.
 const errorLines = (stderr: string): string[] => stderr.split('\n').filter((l) => l !== '' && !/^(note|warning): /.test(l));
-const objects = (stdout: string): any[] => loadAll(stdout) as any[];
-const named = (stdout: string): string[] => objects(stdout).map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`);
-const sidecarHosts = (stdout: string): string[] => objects(stdout).find((o) => o.kind === 'Sidecar').spec.egress[0].hosts;
+const sidecarHosts = (stdout: string): string[] => objectsOf(stdout).find((o) => o.kind === 'Sidecar')!.spec.egress[0].hosts;
 
 describe('examples/', () => {
   it('holds examples', () => {
@@ -39,7 +32,7 @@ describe('examples/', () => {
   it("the walkthrough's new fence gets a Sidecar with only the mesh's own namespaces, and an EnvoyFilter", () => {
     const out = render('lazyloadconfig.yaml', 'service.yaml', 'servicefence.yaml');
     expect(out.code).toBe(0);
-    expect(named(out.stdout)).toEqual(['Sidecar bookinfo/productpage', 'EnvoyFilter bookinfo/productpage-to-global-sidecar']);
+    expect(kindsOf(out.stdout)).toEqual(['Sidecar bookinfo/productpage', 'EnvoyFilter bookinfo/productpage-to-global-sidecar']);
     expect(sidecarHosts(out.stdout)).toEqual(['istio-system/*', 'mesh-operator/*']);
   });
 
@@ -52,7 +45,7 @@ describe('examples/', () => {
   it("the walkthrough's config renders the global sidecar in mesh-operator", () => {
     const out = render('lazyloadconfig.yaml');
     expect(out.code).toBe(0);
-    expect(named(out.stdout)).toEqual([
+    expect(kindsOf(out.stdout)).toEqual([
       'ServiceAccount mesh-operator/global-sidecar',
       'ConfigMap mesh-operator/global-sidecar',
       'Service mesh-operator/global-sidecar',

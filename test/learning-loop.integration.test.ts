@@ -2,7 +2,7 @@
 // (its own process, started as the Deployment starts it) to an upstream server; a real Prometheus
 // scrapes the forwarder's /metrics; the hook server's next sync of the calling fence learns the
 // called Service from that metric alone, with no Istio telemetry anywhere.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnLazyload } from './support/cli.js';
 import { fenceSyncRequest, sidecarHosts } from './support/fence-request.js';
 import { type LearningHooks, type RunningPrometheus, freePort, startLearningHooks, startPrometheus, waitFor } from './support/prometheus.js';
 
@@ -34,7 +35,7 @@ beforeAll(async () => {
   [wormholePort, probePort] = [await freePort(), await freePort()];
   // What the lazyloadconfig hook writes into the global sidecar's ConfigMap.
   writeFileSync(join(dir, 'cfg'), `wormholePorts:\n- ${wormholePort}\n`);
-  forwarder = spawn(process.execPath, ['--import', 'tsx', 'src/cli/cli.ts', 'forwarder'], {
+  forwarder = spawnLazyload(['forwarder'], {
     env: { ...process.env, WORMHOLE_PORTS_FILE: join(dir, 'cfg'), PROBE_PORT: String(probePort), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
     stdio: 'ignore',
   });

@@ -1,12 +1,11 @@
 // `lazyload render`: the objects the hooks would emit for YAML input, without a cluster. Most tests
 // call `render` directly; the CLI tests spawn the real command to check stdin, exit codes and streams.
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadAll } from 'js-yaml';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { type RenderOutput, render } from '../src/cli/render.js';
+import { kindsOf, objectsOf, runLazyload } from './support/cli.js';
 import { type Obj, emittedObjectErrors, errorsOf, istioSchema, repoRoot } from './support/schemas.js';
 
 const dir = path.join(repoRoot, 'test', 'render');
@@ -18,18 +17,13 @@ function renderFiles(names: string[], options: { namespace?: string; now?: Date;
   return render({ files, namespace: options.namespace ?? 'default', now: options.now ?? NOW, globalSidecar: options.globalSidecar ?? false });
 }
 
-const objectsOf = (stdout: string): Obj[] => loadAll(stdout) as Obj[];
-const kindsOf = (stdout: string): string[] => objectsOf(stdout).map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`);
 const sidecarHosts = (o: Obj): string[] => o.spec.egress[0].hosts;
 const vhostNames = (envoyFilter: Obj): string[][] =>
   envoyFilter.spec.configPatches
     .filter((p: Obj) => p.applyTo === 'ROUTE_CONFIGURATION')
     .map((p: Obj) => p.patch.value.virtual_hosts.map((v: Obj) => v.name));
 
-function cli(args: string[], input?: string) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/cli.ts', 'render', ...args], { cwd: repoRoot, input, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (args: string[], input?: string) => runLazyload(['render', ...args], { input });
 
 const GLOBAL_SIDECAR_KINDS = ['ServiceAccount', 'ConfigMap', 'Service', 'Deployment', 'EnvoyFilter'];
 

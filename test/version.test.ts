@@ -1,14 +1,14 @@
 // Which release is running: `lazyload --version`, the build-info gauge on both servers' /metrics, and
 // the version in their start-up log line. The expected version is package.json's, read here directly.
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startServer } from '../src/cli/serve.js';
 import { createLogger } from '../src/log.js';
+import { runLazyload } from './support/cli.js';
 import { fileClosers, startTestForwarder } from './support/forwarder.js';
+import { repoRoot } from './support/schemas.js';
 
-const repoRoot = path.resolve(import.meta.dirname, '..');
 const { version } = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
 const buildInfo = `lazyload_build_info{version="${version}"} 1`;
 const { perTest } = fileClosers();
@@ -17,8 +17,7 @@ const startLog = (lines: string[], msg: string) => lines.map((l) => JSON.parse(l
 
 describe('the version', () => {
   it('is what `lazyload --version` prints, alone on stdout', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/cli.ts', '--version'], { cwd: repoRoot, encoding: 'utf8' });
-    expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: `${version}\n`, stderr: '' });
+    expect(runLazyload(['--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
   });
 
   it('is exported by the hook server as lazyload_build_info and logged when it starts listening', async () => {

@@ -6,6 +6,7 @@ import { extname, join } from 'node:path';
 import type { Hono } from 'hono';
 import { load } from 'js-yaml';
 import { isObject } from '../protocol/metacontroller.js';
+import { MANIFEST_EXTENSIONS } from './inputs.js';
 import { type RecordedAnswer, type RecordedClient, parseRecordedAnswers, recordedClient } from '../prometheus/recorded.js';
 import { PrometheusSource } from '../prometheus/source.js';
 import { createApp } from '../server.js';
@@ -27,7 +28,8 @@ export interface Fixture {
 
 export class FixtureError extends Error {}
 
-const FIXTURE_EXT = new Set(['.yaml', '.yml', '.json']);
+// Fixtures are read as render reads manifests.
+const FIXTURE_EXT = new Set(MANIFEST_EXTENSIONS);
 
 /** Every fixture file under the given files or folders, in path order. */
 export function fixtureFiles(paths: string[]): string[] {
