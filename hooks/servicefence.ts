@@ -2,7 +2,7 @@
 // dependency sources, then let the core decide.
 
 import { ENVOYFILTER_GROUP, ENVOYFILTER_VERSION } from '../src/core/envoyfilter.js';
-import { FENCE_GROUP, FENCE_KIND, type ServiceFenceStatus, parseFenceSpec } from '../src/core/fence.js';
+import { FENCE_API_VERSION, FENCE_GROUP, FENCE_KIND, type ServiceFenceStatus, parseFenceSpec } from '../src/core/fence.js';
 import type { DependencySource } from '../src/core/dependency.js';
 import {
   type CompositeSyncResponse,
@@ -26,14 +26,18 @@ export interface SyncDeps {
 const FENCE = { group: FENCE_GROUP, kind: FENCE_KIND };
 
 /**
- * Related objects: the fence's own Service, the label-selected Services (cluster-wide), the global
- * sidecars' EndpointSlices, the config.
+ * Related objects: the namespace's Services (the fence's own, and those that give the namespace's
+ * other fences their selectors) and ServiceFences (docs/design.md §5.4), the label-selected Services
+ * (cluster-wide), the global sidecars' EndpointSlices, the config.
  */
 export function customize(body: unknown): CustomizeResponse {
   const { parent } = decodeCustomize(body, FENCE);
   const { name, namespace } = parent.metadata;
   const spec = parseFenceSpec(parent.spec, []);
-  const rules: RelatedResourceRule[] = [{ apiVersion: 'v1', resource: 'services', namespace, names: [name] }];
+  const rules: RelatedResourceRule[] = [
+    { apiVersion: 'v1', resource: 'services', namespace },
+    { apiVersion: FENCE_API_VERSION, resource: 'servicefences', namespace },
+  ];
   const seen = new Set<string>();
   for (const selector of spec.labelSelector) {
     const key = JSON.stringify(Object.entries(selector).sort());
@@ -53,6 +57,7 @@ export async function sync(body: unknown, deps: SyncDeps): Promise<CompositeSync
   const plan = planFence({
     fence: req.parent,
     services: objectsOfKind(req.related, '', 'Service'),
+    fences: objectsOfKind(req.related, FENCE_GROUP, FENCE_KIND),
     lazyloadConfig: objectsOfKind(req.related, FENCE_GROUP, 'LazyloadConfig').find((c) => c.metadata.name === CONFIG_NAME),
     observedSidecar: objectsOfKind(req.children, SIDECAR_GROUP, 'Sidecar').find((s) => s.metadata.name === name),
     isGlobalSidecarReady: (gs) => hasReadyEndpoint(endpoints, gs),

@@ -256,11 +256,11 @@ export function render(input: RenderInput): RenderOutput {
     warnings.push(`note: no LazyloadConfig named ${CONFIG_NAME} in the input: fences are rendered with the built-in defaults`);
   }
 
-  for (const fence of fences) {
-    if (fence.emitted) objects.push(fence.emitted);
-    const plan = planFence({
+  const plan = (fence: FenceDoc, related: KObject[]) =>
+    planFence({
       fence: fence.obj,
       services,
+      fences: related,
       lazyloadConfig: config?.obj,
       sidecarApiVersion: SIDECAR_VERSION,
       envoyFilterApiVersion: ENVOYFILTER_VERSION,
@@ -268,16 +268,29 @@ export function render(input: RenderInput): RenderOutput {
       // ready (routing already leaves out fences no global sidecar serves).
       isGlobalSidecarReady: () => true,
     });
-    for (const issue of plan.issues.spec) errors.push(line(fence.where, issue));
+  const sync = (fence: FenceDoc, related: KObject[]) => {
+    const p = plan(fence, related);
+    return { plan: p, response: renderFence(p, { kind: 'unconfigured' }, input.now) };
+  };
+  // Metacontroller converges in two steps: each fence writes its status, and the owner of a shared
+  // workload (docs/design.md §5.4) then syncs again with its members' domains. So does the preview.
+  const firstPass = fences.map((fence) => ({ ...fence.obj, status: sync(fence, []).response.status }));
+  for (const fence of fences) {
+    if (fence.emitted) objects.push(fence.emitted);
+    const { plan: p, response } = sync(fence, firstPass);
+    for (const issue of p.issues.spec) errors.push(line(fence.where, issue));
     // plan.issues.config are the config's own errors, reported above once. A dispatch whose
     // template already failed for the sample fence is left out for every fence: said once too.
-    for (const issue of plan.routing.issues) {
+    for (const issue of p.routing.issues) {
       if (!configFields.has(issue.field)) errors.push(line(config?.where ?? fence.where, issue, ` (for ${idOf(fence.obj)})`));
     }
-    const response = renderFence(plan, { kind: 'unconfigured' }, input.now);
     objects.push(...response.children);
     const notFound = response.status.conditions.find((c) => c.type === 'ServiceFound' && c.status === 'False');
-    if (plan.spec.enable && notFound) warnings.push(`warning: ${fence.where}: ${notFound.message}`);
+    if (p.spec.enable && notFound) warnings.push(`warning: ${fence.where}: ${notFound.message}`);
+    for (const c of response.status.conditions) {
+      if (c.type === 'SelectorOverlap') warnings.push(`warning: ${fence.where}: ${c.message}`);
+      if (c.type === 'WorkloadShared' && c.reason === 'Member') warnings.push(`note: ${fence.where}: ${c.message}`);
+    }
   }
 
   if (config && (!aboutFences || input.globalSidecar)) {

@@ -133,15 +133,24 @@ export function parseFenceSpec(specValue: unknown, issues: Issue[]): FenceSpec {
     item.report('selector', `${JSON.stringify(bad[0])}: ${JSON.stringify(bad[1])} is not a valid Kubernetes label; item ignored`);
     return [];
   });
+  return { ...workloadOf(spec), hosts, namespaces, labelSelector };
+}
+
+type Workload = Pick<FenceSpec, 'enable' | 'workloadSelector'>;
+
+function workloadOf(spec: Fields): Workload {
   const ws = spec.child('workloadSelector');
   return {
     enable: spec.boolean('enable', false),
-    hosts,
-    namespaces,
-    labelSelector,
     workloadSelector: { fromService: ws.boolean('fromService', false), labels: ws.stringMap('labels') },
   };
 }
+
+/**
+ * Only what decides which pods another fence of the namespace fences (docs/design.md §5.4), read as
+ * `parseFenceSpec` reads it; its problems are that fence's to report, not ours.
+ */
+export const readWorkload = (specValue: unknown): Workload => workloadOf(Fields.of(specValue, 'spec', []));
 
 export const stateAt = (h: StaticHost, nowSeconds: number): DomainState =>
   h.activeUntil !== undefined && nowSeconds > h.activeUntil ? 'EXPIRE' : 'ACTIVE';

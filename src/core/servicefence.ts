@@ -13,6 +13,7 @@ import { type CompositeSyncResponse, type KObject, isObject } from '../protocol/
 import type { GlobalSidecar } from './globalsidecar.js';
 import { type Routing, routeUnknownCalls } from './routing.js';
 import { REV_LABEL, type WorkloadSelection, buildSidecar, egressHosts, selectWorkload } from './sidecar.js';
+import { type Sharing, shareWorkload, sharingConditions } from './workload-sharing.js';
 
 export interface FenceRequest {
   fence: KObject;
@@ -20,6 +21,8 @@ export interface FenceRequest {
   services: KObject[];
   /** The LazyloadConfig named `default`; absent: built-in defaults. */
   lazyloadConfig?: KObject;
+  /** The namespace's ServiceFences, for the fences that fence the same pods (docs/design.md §5.4). */
+  fences?: KObject[];
   /** The fence's Sidecar as Metacontroller observed it. */
   observedSidecar?: KObject;
   /** Whether a global sidecar has a ready endpoint: the EnvoyFilter waits for one. */
@@ -43,6 +46,7 @@ export interface FencePlan {
   sidecarApiVersion: string;
   envoyFilterApiVersion: string;
   routing: Routing;
+  sharing: Sharing;
 }
 
 const serviceHost = (svc: KObject): string => `${svc.metadata.name}.${svc.metadata.namespace}.svc.cluster.local`;
@@ -63,11 +67,22 @@ export function planFence(req: FenceRequest): FencePlan {
   const config = parsed.config;
   const ownService = req.services.find((s) => s.metadata.namespace === namespace && s.metadata.name === name);
   const selection = selectWorkload(spec, name, config, ownService, req.observedSidecar);
+  const rev = req.fence.metadata.labels?.[REV_LABEL] || undefined;
+  const sharing = shareWorkload({
+    name,
+    namespace,
+    rev,
+    enabled: spec.enable,
+    visibleSelector: selectWorkload(spec, name, config, ownService, undefined).labels,
+    fences: req.fences ?? [],
+    services: req.services,
+    config,
+  });
   const selectedHosts = req.services.filter((s) => matchesAny(s.metadata.labels, spec.labelSelector)).map(serviceHost);
   return {
     name,
     namespace,
-    rev: req.fence.metadata.labels?.[REV_LABEL] || undefined,
+    rev,
     spec,
     config,
     configFound: req.lazyloadConfig !== undefined,
@@ -79,6 +94,7 @@ export function planFence(req: FenceRequest): FencePlan {
     sidecarApiVersion: req.sidecarApiVersion,
     envoyFilterApiVersion: req.envoyFilterApiVersion,
     routing: routeUnknownCalls(config, { name, namespace }, req.isGlobalSidecarReady),
+    sharing,
   };
 }
 
@@ -122,7 +138,10 @@ export function renderFence(plan: FencePlan, learned: Learned, now: Date): Compo
   });
 
   const routes = plan.routing;
-  const judgements = [configValid(plan), dependencyCondition(learned), plan.selection.serviceFound, routes.condition].filter((c): c is ConditionJudgement => c !== undefined);
+  const { group, memberReach } = plan.sharing;
+  const judgements = [configValid(plan), dependencyCondition(learned), plan.selection.serviceFound, routes.condition, ...sharingConditions(group)].filter(
+    (c): c is ConditionJudgement => c !== undefined,
+  );
   // Keys in bytewise order, as they are written out.
   const status: ServiceFenceStatus = { conditions: settleConditions(judgements, plan.previous.conditions, now) };
   if (domains.size > 0) status.domains = encodeDomains(domains);
@@ -131,7 +150,9 @@ export function renderFence(plan: FencePlan, learned: Learned, now: Date): Compo
 
   const children: KObject[] = [];
   const selector = plan.selection.labels;
-  if (plan.spec.enable && selector) {
+  // A member's pods are the owner's to fence: it writes neither child (docs/design.md §5.4).
+  if (plan.spec.enable && selector && group?.role !== 'member') {
+    const reach = reachable(domains);
     children.push(
       buildSidecar({
         apiVersion: plan.sidecarApiVersion,
@@ -139,7 +160,10 @@ export function renderFence(plan: FencePlan, learned: Learned, now: Date): Compo
         namespace: plan.namespace,
         rev: plan.rev,
         selector,
-        hosts: egressHosts(plan.config, plan.namespace, reachable(domains)),
+        hosts: egressHosts(plan.config, plan.namespace, {
+          namespaces: [...reach.namespaces, ...memberReach.namespaces],
+          hosts: [...reach.hosts, ...memberReach.hosts],
+        }),
       }),
     );
     if (routes.globalSidecar) {

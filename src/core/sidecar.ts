@@ -32,7 +32,7 @@ function selectorOf(obj: KObject | undefined, path: 'spec.selector' | 'spec.work
  * and an empty selector would fence the whole namespace.
  */
 export function selectWorkload(
-  spec: FenceSpec,
+  spec: Pick<FenceSpec, 'workloadSelector'>,
   fenceName: string,
   config: LazyloadConfig,
   service: KObject | undefined,
