@@ -268,6 +268,45 @@ describe('lazyload render', () => {
     });
   });
 
+  describe('fences that share their pods', () => {
+    const out = renderFiles(['shared-workload.yaml']);
+
+    it('prints one Sidecar and one EnvoyFilter for cart and cart-headless, written by cart', () => {
+      expect(out.errors).toEqual([]);
+      expect(kindsOf(out.stdout)).toEqual([
+        'ServiceFence shop/cart',
+        'Sidecar shop/cart',
+        'EnvoyFilter shop/cart-to-global-sidecar',
+        'ServiceFence shop/cart-headless',
+      ]);
+    });
+
+    it("gives the pods' Sidecar the hosts both fences learned", () => {
+      const sidecar = objectsOf(out.stdout).find((o) => o.kind === 'Sidecar')!;
+      expect(sidecar.spec.workloadSelector.labels).toEqual({ app: 'cart' });
+      expect(sidecarHosts(sidecar)).toEqual(['*/inventory.shop.svc.cluster.local', '*/payments.shop.svc.cluster.local', 'istio-system/*', 'mesh-operator/*']);
+    });
+
+    it('notes that cart-headless writes no children of its own', () => {
+      expect(out.warnings).toContain(
+        "note: test/render/shared-workload.yaml: document 4 (Service shop/cart-headless): fence cart writes the Sidecar and EnvoyFilter of the pods selected by app=cart, this fence's among them, with this fence's hosts; this fence writes neither",
+      );
+    });
+
+    it('warns about fences whose selectors may select the same pods', () => {
+      const overlap = renderText(
+        [
+          'apiVersion: microservice.slime.io/v1alpha1\nkind: ServiceFence\nmetadata: {name: web}\nspec: {enable: true, workloadSelector: {labels: {app: web}}}\n',
+          'apiVersion: microservice.slime.io/v1alpha1\nkind: ServiceFence\nmetadata: {name: frontend}\nspec: {enable: true, workloadSelector: {labels: {tier: frontend}}}\n',
+        ].join('---\n'),
+      );
+      expect(overlap.warnings.filter((w) => w.includes('may select the same pods')).map((w) => w.slice(0, w.indexOf('): ') + 1))).toEqual([
+        'warning: x.yaml: document 1 (ServiceFence default/web)',
+        'warning: x.yaml: document 2 (ServiceFence default/frontend)',
+      ]);
+    });
+  });
+
   describe('errors', () => {
     it('names the config document and the fence when a dispatch template fails only for that fence', () => {
       const out = renderFiles(['fence-template-fails-for-one.yaml']);

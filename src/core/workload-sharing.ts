@@ -87,7 +87,7 @@ export function sharingConditions(group: WorkloadGroup | undefined): ConditionJu
   if (!group) return out;
   const pods = formatSelector(group.selector);
   if (group.role === 'owner') {
-    const message = `this fence writes the Sidecar and EnvoyFilter of the pods selected by ${pods}, with the hosts of fences ${named(group.members)} too`;
+    const message = `this fence writes the Sidecar and EnvoyFilter of the pods selected by ${pods}, with the hosts of ${group.members.length === 1 ? 'fence' : 'fences'} ${named(group.members)} too`;
     out.push({ type: 'WorkloadShared', status: 'True', reason: 'Owner', message });
   }
   if (group.role === 'member') {
