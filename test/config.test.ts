@@ -13,7 +13,7 @@ describe('LazyloadConfig', () => {
       controllerNamespace: 'mesh-operator',
       serviceLabel: 'app',
       wormholePort: [],
-      globalSidecar: { mode: 'cluster', namespace: 'mesh-operator', namespaces: [], port: 80, probePort: 18181, replicas: 1 },
+      globalSidecar: { mode: 'cluster', namespace: 'mesh-operator', namespaces: [], port: 80, probePort: 18181, replicas: 2 },
       passthroughByDefault: false,
       supportH2: false,
       stableHost: [],

@@ -50,6 +50,7 @@ describe('examples/', () => {
       'ConfigMap mesh-operator/global-sidecar',
       'Service mesh-operator/global-sidecar',
       'Deployment mesh-operator/global-sidecar',
+      'PodDisruptionBudget mesh-operator/global-sidecar',
       'EnvoyFilter mesh-operator/global-sidecar-metadata-exchange-remove',
     ]);
   });

@@ -56,6 +56,11 @@ describe('the schema check of children', () => {
     expect(emittedObjectErrors(bad).join('\n')).toContain('/spec/enable must be boolean');
   });
 
+  it('rejects a PodDisruptionBudget whose maxUnavailable is neither a number nor a string', () => {
+    const bad = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'x' }, spec: { maxUnavailable: true, selector: {} } };
+    expect(emittedObjectErrors(bad).join('\n')).toContain('maxUnavailable');
+  });
+
   it('rejects a Deployment whose container port is not a number', () => {
     const bad = {
       apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' },

@@ -39,13 +39,67 @@ describe('lazyloadconfig sync', () => {
       'ConfigMap mesh-operator/global-sidecar',
       'Service mesh-operator/global-sidecar',
       'Deployment mesh-operator/global-sidecar',
+      'PodDisruptionBudget mesh-operator/global-sidecar',
       'EnvoyFilter mesh-operator/global-sidecar-metadata-exchange-remove',
     ]);
     expect(body.status.globalSidecar).toEqual({ mode: 'cluster', namespaces: ['mesh-operator'], ports: [80] });
-    expect(body.status.rendered).toHaveLength(5);
+    expect(body.status.rendered).toHaveLength(6);
     expect(body.status.conditions).toEqual([
       { type: 'ConfigValid', status: 'True', reason: 'Valid', message: 'every field is valid', lastTransitionTime: '2026-03-04T05:06:07Z' },
     ]);
+  });
+
+  it('runs two replicas by default, so one serves while the other is drained', async () => {
+    const { body } = await sync(request({}));
+    expect(body.children.find((c: Obj) => c.kind === 'Deployment').spec.replicas).toBe(2);
+  });
+
+  it('lets at most one global-sidecar pod be evicted at a time', async () => {
+    const { body } = await sync(request({ globalSidecar: { namespace: 'gs' } }));
+    const deployment = body.children.find((c: Obj) => c.kind === 'Deployment');
+    expect(body.children.find((c: Obj) => c.kind === 'PodDisruptionBudget')).toEqual({
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { labels: { app: 'global-sidecar' }, name: 'global-sidecar', namespace: 'gs' },
+      spec: { maxUnavailable: 1, selector: deployment.spec.selector },
+    });
+  });
+
+  it('keeps the PodDisruptionBudget at 0 replicas, so scaling adds or removes no object', async () => {
+    const { body } = await sync(request({ globalSidecar: { replicas: 0 } }));
+    expect(body.status.errors).toEqual([]);
+    expect(body.children.find((c: Obj) => c.kind === 'Deployment').spec.replicas).toBe(0);
+    expect(summary(body.children)).toEqual(summary((await sync(request({}))).body.children));
+  });
+
+  it('emits the PodDisruptionBudget at the apiVersion the controller declares', async () => {
+    const body = request({});
+    body.controller.spec.childResources.push({ apiVersion: 'policy/v1beta1', resource: 'poddisruptionbudgets' });
+    const pdb = (await sync(body)).body.children.find((c: Obj) => c.kind === 'PodDisruptionBudget');
+    expect(pdb.apiVersion).toBe('policy/v1beta1');
+    expect(emittedObjectErrors(pdb)).toEqual([]);
+  });
+
+  it('spreads the pods over nodes and zones, preferring and never requiring it', async () => {
+    const { body } = await sync(request({}));
+    const pod = body.children.find((c: Obj) => c.kind === 'Deployment').spec.template;
+    expect(pod.spec.topologySpreadConstraints).toEqual(
+      ['kubernetes.io/hostname', 'topology.kubernetes.io/zone'].map((topologyKey) => ({
+        labelSelector: { matchLabels: { app: pod.metadata.labels.app } },
+        maxSkew: 1,
+        topologyKey,
+        whenUnsatisfiable: 'ScheduleAnyway',
+      })),
+    );
+  });
+
+  it('mounts no API token: neither the ServiceAccount nor the pod asks for one', async () => {
+    const { body } = await sync(request({}));
+    const serviceAccount = body.children.find((c: Obj) => c.kind === 'ServiceAccount');
+    const pod = body.children.find((c: Obj) => c.kind === 'Deployment').spec.template.spec;
+    expect(serviceAccount.automountServiceAccountToken).toBe(false);
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.serviceAccountName).toBe(serviceAccount.metadata.name);
   });
 
   it('emits only objects valid for their schemas', async () => {
@@ -118,7 +172,7 @@ describe('lazyloadconfig sync', () => {
     const { body } = await sync(request({ globalSidecar: { mode: 'namespace', namespaces: ['shop', 'pay', 'shop'] } }));
     expect(body.status.globalSidecar).toEqual({ mode: 'namespace', namespaces: ['shop', 'pay'], ports: [80] });
     expect(body.children.filter((c: Obj) => c.kind === 'Deployment').map((c: Obj) => c.metadata.namespace)).toEqual(['shop', 'pay']);
-    expect(body.children).toHaveLength(10);
+    expect(body.children).toHaveLength(12);
   });
 
   it('renders nothing in mode none', async () => {

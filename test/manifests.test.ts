@@ -121,6 +121,7 @@ describe('metacontroller/ install manifests', () => {
       inPlace('v1', 'configmaps'),
       inPlace('v1', 'services'),
       inPlace('apps/v1', 'deployments'),
+      inPlace('policy/v1', 'poddisruptionbudgets'),
       inPlace('networking.istio.io/v1', 'destinationrules'),
       inPlace('networking.istio.io/v1alpha3', 'envoyfilters'),
     ]);

@@ -25,7 +25,7 @@ const vhostNames = (envoyFilter: Obj): string[][] =>
 
 const cli = (args: string[], input?: string) => runLazyload(['render', ...args], { input });
 
-const GLOBAL_SIDECAR_KINDS = ['ServiceAccount', 'ConfigMap', 'Service', 'Deployment', 'EnvoyFilter'];
+const GLOBAL_SIDECAR_KINDS = ['ServiceAccount', 'ConfigMap', 'Service', 'Deployment', 'PodDisruptionBudget', 'EnvoyFilter'];
 
 /** One inline YAML stream, named x.yaml in messages. */
 const renderText = (text: string): RenderOutput => render({ files: [{ name: 'x.yaml', text }], namespace: 'default', now: NOW, globalSidecar: false });

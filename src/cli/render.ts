@@ -8,7 +8,7 @@ import { CREATED_BY_LABEL, CREATED_BY_US, autoFenceAttachments } from '../core/a
 import { ENVOYFILTER_VERSION } from '../core/envoyfilter.js';
 import { FENCE_API_VERSION, FENCE_GROUP, FENCE_KIND } from '../core/fence.js';
 import type { Issue } from '../core/fields.js';
-import { DESTINATION_RULE } from '../core/globalsidecar-objects.js';
+import { DESTINATION_RULE, POD_DISRUPTION_BUDGET } from '../core/globalsidecar-objects.js';
 import { CONFIG_NAME, renderLazyloadConfig } from '../core/lazyloadconfig.js';
 import { type KObject, describeValue, groupOf, isObject, keyOf, shapeProblem } from '../protocol/metacontroller.js';
 import { planFence, renderFence } from '../core/servicefence.js';
@@ -238,7 +238,7 @@ export function render(input: RenderInput): RenderOutput {
   let globalSidecarObjects: KObject[] = [];
   let mode = '';
   if (config) {
-    const versions = { destinationRule: DESTINATION_RULE.version, envoyFilter: ENVOYFILTER_VERSION };
+    const versions = { destinationRule: DESTINATION_RULE.version, envoyFilter: ENVOYFILTER_VERSION, podDisruptionBudget: POD_DISRUPTION_BUDGET.version };
     const rendered = renderLazyloadConfig({ parent: config.obj, versions }, input.now);
     for (const issue of rendered.status.errors) {
       configFields.add(issue.field);

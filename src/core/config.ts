@@ -67,6 +67,8 @@ const MODES: Record<string, GlobalSidecarMode> = { cluster: 'cluster', namespace
 // Where the Istio sidecar listens itself (admin, capture, HBONE, health, DNS, stats): the forwarder
 // could not bind them next to it.
 const ISTIO_PROXY_PORTS = new Set([15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053, 15090]);
+/** Two, so one keeps serving while the other is drained or rolled (docs/global-sidecar.md). */
+export const DEFAULT_GLOBAL_SIDECAR_REPLICAS = 2;
 /** Where the forwarder answers probes and serves /metrics, unless configured. */
 export const DEFAULT_PROBE_PORT = 18181;
 /** A DNS-1123 label: what Kubernetes accepts as a namespace name. */
@@ -127,7 +129,7 @@ function globalSidecar(spec: Fields, controllerNamespace: string): GlobalSidecar
     namespaces,
     port: gs.integer('port', 80, 1, 65535),
     probePort: gs.integer('probePort', DEFAULT_PROBE_PORT, 1, 65535),
-    replicas: gs.integer('replicas', 1, 0, 1000),
+    replicas: gs.integer('replicas', DEFAULT_GLOBAL_SIDECAR_REPLICAS, 0, 1000),
     image: gs.optionalString('image'),
     resources: isObject(resources) ? (resources as JsonObject) : undefined,
   };

@@ -1,7 +1,8 @@
 // The objects that run one global sidecar (docs/design.md §6): the forwarder's Deployment with its
 // ServiceAccount, the Service fenced proxies route unknown calls to, the ConfigMap with the ports it
-// listens on, the DestinationRule that keeps HTTP/2 end to end, and the EnvoyFilter that lets
-// destinations credit the original caller instead of the global sidecar.
+// listens on, the PodDisruptionBudget that keeps it serving through a node drain, the DestinationRule
+// that keeps HTTP/2 end to end, and the EnvoyFilter that lets destinations credit the original caller
+// instead of the global sidecar.
 
 import type { LazyloadConfig } from './config.js';
 import { GLOBAL_SIDECAR_NAME, type GlobalSidecar } from './globalsidecar.js';
@@ -19,11 +20,25 @@ const DEFAULT_RESOURCES = { limits: { cpu: '1', memory: '512Mi' }, requests: { c
 const APP = { app: GLOBAL_SIDECAR_NAME };
 
 export const DESTINATION_RULE = { group: 'networking.istio.io', resource: 'destinationrules', version: 'networking.istio.io/v1' };
+export const POD_DISRUPTION_BUDGET = { group: 'policy', resource: 'poddisruptionbudgets', version: 'policy/v1' };
 
 export interface ChildVersions {
   destinationRule: string;
   envoyFilter: string;
+  podDisruptionBudget: string;
 }
+
+// Losing the last ready pod withdraws every fence's EnvoyFilter (docs/global-sidecar.md): spread the
+// pods over nodes and zones. ScheduleAnyway, so a one-node or one-zone cluster still runs them all.
+// No `matchLabelKeys: [pod-template-hash]`: before Kubernetes 1.27 it sits behind a feature gate that
+// is off, the API server drops it, and Metacontroller would rewrite the Deployment at every sync.
+const topologySpread = () =>
+  ['kubernetes.io/hostname', 'topology.kubernetes.io/zone'].map((topologyKey) => ({
+    labelSelector: { matchLabels: { ...APP } },
+    maxSkew: 1,
+    topologyKey,
+    whenUnsatisfiable: 'ScheduleAnyway',
+  }));
 
 /** `wormholePorts:` as YAML, what the forwarder reads from its ConfigMap. */
 export const portsFile = (ports: number[]): string => `wormholePorts:\n${ports.map((p) => `- ${p}\n`).join('')}`;
@@ -77,6 +92,9 @@ function deployment(config: LazyloadConfig, gs: GlobalSidecar, ports: number[], 
               volumeMounts: [{ mountPath: PORTS_FILE_DIR, name: 'ports', readOnly: true }],
             },
           ],
+          // The forwarder never calls the API server. Istio's proxy authenticates to istiod with its own
+          // projected `istio-token` volume, which this does not remove.
+          automountServiceAccountToken: false,
           securityContext: {
             runAsGroup: 1000,
             runAsNonRoot: true,
@@ -86,10 +104,25 @@ function deployment(config: LazyloadConfig, gs: GlobalSidecar, ports: number[], 
             sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '0' }],
           },
           serviceAccountName: GLOBAL_SIDECAR_NAME,
+          topologySpreadConstraints: topologySpread(),
           volumes: [{ configMap: { name: GLOBAL_SIDECAR_NAME }, name: 'ports' }],
         },
       },
     },
+  };
+}
+
+/**
+ * At most one pod evicted at a time: with two or more replicas one keeps serving through a drain; with
+ * one, a drain still goes ahead (minAvailable: 1 would block it for good). Emitted at 0 replicas too,
+ * where it guards nothing and blocks nothing, so scaling never adds or removes an object.
+ */
+function podDisruptionBudget(gs: GlobalSidecar, apiVersion: string): KObject {
+  return {
+    apiVersion,
+    kind: 'PodDisruptionBudget',
+    metadata: meta(gs, GLOBAL_SIDECAR_NAME, { ...APP }),
+    spec: { maxUnavailable: 1, selector: { matchLabels: { ...APP } } },
   };
 }
 
@@ -135,7 +168,7 @@ export function globalSidecarObjects(
   defaultImage = DEFAULT_GLOBAL_SIDECAR_IMAGE,
 ): KObject[] {
   const objects: KObject[] = [
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(gs, GLOBAL_SIDECAR_NAME, { ...APP }) },
+    { apiVersion: 'v1', automountServiceAccountToken: false, kind: 'ServiceAccount', metadata: meta(gs, GLOBAL_SIDECAR_NAME, { ...APP }) },
     {
       apiVersion: 'v1',
       kind: 'ConfigMap',
@@ -144,6 +177,7 @@ export function globalSidecarObjects(
     },
     service(gs, ports),
     deployment(config, gs, ports, defaultImage),
+    podDisruptionBudget(gs, versions.podDisruptionBudget),
   ];
   if (config.supportH2) {
     objects.push({

@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import Ajv from 'ajv';
 import { loadAll } from 'js-yaml';
 import { Deployment } from 'kubernetes-models/apps/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { PodDisruptionBudget as PodDisruptionBudgetV1beta1 } from 'kubernetes-models/policy/v1beta1';
 import { ConfigMap, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { DestinationRule } from '@kubernetes-models/istio/networking.istio.io/v1/DestinationRule';
 import { DestinationRule as DestinationRuleV1alpha3 } from '@kubernetes-models/istio/networking.istio.io/v1alpha3/DestinationRule';
@@ -64,6 +66,8 @@ const models: Record<string, (o: Obj) => { validate(): void }> = {
   'v1/Service': (o) => new Service(o),
   'v1/ServiceAccount': (o) => new ServiceAccount(o),
   'apps/v1/Deployment': (o) => new Deployment(o),
+  'policy/v1/PodDisruptionBudget': (o) => new PodDisruptionBudget(o),
+  'policy/v1beta1/PodDisruptionBudget': (o) => new PodDisruptionBudgetV1beta1(o),
   'networking.istio.io/v1/DestinationRule': (o) => new DestinationRule(o),
   'networking.istio.io/v1beta1/DestinationRule': (o) => new DestinationRuleV1beta1(o),
   'networking.istio.io/v1alpha3/DestinationRule': (o) => new DestinationRuleV1alpha3(o),
