@@ -11,7 +11,7 @@ import { type FenceSpec, type ServiceFenceStatus, parseFenceSpec, secondsToNextE
 import { type Issue, formatIssues } from './fields.js';
 import { type CompositeSyncResponse, type KObject, isObject } from '../protocol/metacontroller.js';
 import type { GlobalSidecar } from './globalsidecar.js';
-import { type Routing, routeUnknownCalls } from './routing.js';
+import { type Routing, routeUnknownCalls, withoutSidecarCollisions } from './routing.js';
 import { REV_LABEL, type WorkloadSelection, buildSidecar, egressHosts, selectWorkload } from './sidecar.js';
 
 export interface FenceRequest {
@@ -82,8 +82,8 @@ export function planFence(req: FenceRequest): FencePlan {
   };
 }
 
-function configValid(plan: FencePlan): ConditionJudgement {
-  const configIssues = [...plan.issues.config, ...plan.routing.issues];
+function configValid(plan: FencePlan, routing: Routing): ConditionJudgement {
+  const configIssues = [...plan.issues.config, ...routing.issues];
   const problems = [...plan.issues.spec, ...configIssues.map((i) => ({ ...i, field: `LazyloadConfig default: ${i.field}` }))];
   const source = plan.configFound ? 'LazyloadConfig default' : 'built-in defaults (no LazyloadConfig default)';
   if (problems.length === 0) return { type: 'ConfigValid', status: 'True', reason: 'Valid', message: `spec is valid; settings from ${source}` };
@@ -121,8 +121,10 @@ export function renderFence(plan: FencePlan, learned: Learned, now: Date): Compo
     learnedChanged: !sameHosts(learnedHosts, previousLearned),
   });
 
-  const routes = plan.routing;
-  const judgements = [configValid(plan), dependencyCondition(learned), plan.selection.serviceFound, routes.condition].filter((c): c is ConditionJudgement => c !== undefined);
+  const sidecarHosts = egressHosts(plan.config, plan.namespace, reachable(domains));
+  // Dispatch domains Istio may already route for a host the Sidecar shows stay out (docs/design.md §5.3).
+  const routes = withoutSidecarCollisions(plan.routing, sidecarHosts, plan.namespace);
+  const judgements = [configValid(plan, routes), dependencyCondition(learned), plan.selection.serviceFound, routes.condition].filter((c): c is ConditionJudgement => c !== undefined);
   // Keys in bytewise order, as they are written out.
   const status: ServiceFenceStatus = { conditions: settleConditions(judgements, plan.previous.conditions, now) };
   if (domains.size > 0) status.domains = encodeDomains(domains);
@@ -139,7 +141,7 @@ export function renderFence(plan: FencePlan, learned: Learned, now: Date): Compo
         namespace: plan.namespace,
         rev: plan.rev,
         selector,
-        hosts: egressHosts(plan.config, plan.namespace, reachable(domains)),
+        hosts: sidecarHosts,
       }),
     );
     if (routes.globalSidecar) {
