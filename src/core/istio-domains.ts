@@ -6,9 +6,9 @@
 // What istiod writes for a service host H, seen from a proxy in namespace N (its DNS domain
 // N.svc.cluster.local): H itself; when H is `name.ns.svc.cluster.local`, also `name.ns` and
 // `name.ns.svc`, and `name` when ns is N; for a headless Kubernetes service every one of those again
-// with `*.` in front; the service's VIPs. Since Istio 1.15 sidecars match hosts without the port, so
-// no `:port` forms; older proxies also got each domain with `:<port>`, which is why a dispatch
-// domain is compared without its port.
+// with `*.` in front; the service's VIPs. Since Istio 1.16 sidecars match hosts without the port by
+// default, so no `:port` forms; before, each domain also came with `:<port>`, which is why a
+// dispatch domain is compared without its port.
 
 const CLUSTER_SUFFIX = '.svc.cluster.local';
 
