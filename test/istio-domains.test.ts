@@ -18,7 +18,7 @@ describe('which dispatch domains Istio may write for a fence', () => {
     expect(owner('reviews.books.svc')?.host).toBe('reviews.books.svc.cluster.local');
   });
 
-  it('takes a bare name for a service of the fence's own namespace only', () => {
+  it("takes a bare name for a service of the fence's own namespace only", () => {
     expect(owner('reviews')).toBeUndefined();
     expect(ownersFor(['*/reviews.shop.svc.cluster.local'])('reviews')?.host).toBe('reviews.shop.svc.cluster.local');
   });
