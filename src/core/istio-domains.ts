@@ -77,9 +77,10 @@ function ownerIn(v: Visibility, host: string): string | undefined {
 /**
  * For a fence's Sidecar egress hosts (as emitted: a host in any namespace, or `ns/*`) and its
  * namespace, a function telling, for a dispatch domain, which visible host's vhost may already carry
- * it; undefined when none can. Conservative: a wildcard or `ns/*` entry counts as showing every host it could match.
- * Not known here, so not checked: ServiceEntry hosts reached through `ns/*`, VIPs, and
- * VirtualService hosts that match no service.
+ * it; undefined when none can. Conservative: an exact entry counts as a service whether or not one
+ * exists, a wildcard or `ns/*` entry as showing every host it could match. Not known here, so not
+ * checked: ServiceEntry hosts reached through `ns/*`, VIPs, and VirtualService hosts that match no
+ * service.
  */
 export function istioDomainOwners(egressHosts: string[], fenceNamespace: string): (domain: string) => DomainOwner | undefined {
   const v = visibility(egressHosts, fenceNamespace);
