@@ -61,6 +61,39 @@ describe('reading dispatches', () => {
     expect(errors.map((e) => e.field)).toEqual(['spec.dispatches[0].name', 'spec.dispatches[1].domains', 'spec.dispatches[2].name']);
   });
 
+  it('leaves out a name with ":", the form of the names Istio gives its own virtual hosts', () => {
+    expect(read([{ name: 'reviews:9080', domains: ['r.example.com'] }, good])).toEqual({
+      names: ['ext'],
+      errors: [
+        {
+          field: 'spec.dispatches[0].name',
+          message: 'dispatch "reviews:9080" left out: a name with ":" can be the name of a virtual host Istio writes (<host>:<port>); Envoy would reject the whole route configuration',
+        },
+      ],
+    });
+  });
+
+  it('keeps a wildcard that is one "*" at the start or at the end of a domain', () => {
+    expect(read([{ name: 'w', domains: ['*.example.com', '*-bar.example.com', 'example.*', 'example-*'] }])).toEqual({ names: ['w'], errors: [] });
+  });
+
+  it.each(['a*b.example.com', '**', '*.*', '*.example.*', 'e*x'])('leaves out domain %j, whose "*" Envoy takes literally', (domain) => {
+    const { names, errors } = read([{ name: 'w', domains: ['ok.example.com', domain] }, good]);
+    expect(names).toEqual(['ext']);
+    expect(errors).toEqual([
+      {
+        field: 'spec.dispatches[0].domains[1]',
+        message: `dispatch "w" left out: domain ${JSON.stringify(domain)} puts "*" where Envoy takes it literally, so it would never match: a wildcard is one "*" at the start (*.example.com) or at the end (example.*)`,
+      },
+    ]);
+  });
+
+  it('leaves out a domain with a line break, which makes Envoy reject the route configuration', () => {
+    expect(read([{ name: 'nl', domains: ['a.com\nb.com'] }]).errors).toEqual([
+      { field: 'spec.dispatches[0].domains[0]', message: 'dispatch "nl" left out: domain "a.com\\nb.com" holds a NUL, CR or LF; Envoy would reject the whole route configuration' },
+    ]);
+  });
+
   it('routes a domain listed twice in one dispatch once, whatever its case', () => {
     const { config } = parseConfig({ dispatches: [{ name: 'dup', domains: ['a.com', 'A.com', 'b.com'] }] });
     expect(config.dispatches[0].domains).toEqual(['A.com', 'b.com']);

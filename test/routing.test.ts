@@ -2,7 +2,7 @@
 // take them, and dispatch clusters rendered for this fence and this config.
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/core/config.js';
-import { routeUnknownCalls } from '../src/core/routing.js';
+import { routeUnknownCalls, withoutSidecarCollisions } from '../src/core/routing.js';
 
 const fence = { name: 'web', namespace: 'shop' };
 const ready = () => true;
@@ -57,5 +57,33 @@ describe('routing unknown calls', () => {
     };
     expect(clusterFor('one')).toEqual({ kind: 'cluster', name: 'one.shop' });
     expect(clusterFor('two')).toEqual({ kind: 'cluster', name: 'two.shop' });
+  });
+});
+
+describe('dispatches colliding with what the Sidecar shows', () => {
+  const config = parseConfig({
+    wormholePort: [9080],
+    dispatches: [
+      { name: 'ratings', domains: ['ext.example.com', 'ratings.books'], cluster: 'PassthroughCluster' },
+      { name: 'ext', domains: ['www.163.com'], cluster: 'PassthroughCluster' },
+      { domainRegex: '^ratings$', cluster: 'PassthroughCluster' },
+    ],
+  }).config;
+  const routing = routeUnknownCalls(config, fence, ready);
+
+  it('leaves out a dispatch one of whose domains Istio may write for a shown host, on every port', () => {
+    const r = withoutSidecarCollisions(routing, ['*/ratings.books.svc.cluster.local', 'istio-system/*'], fence.namespace);
+    expect(r.dispatches.map((d) => d.dispatch.name || d.dispatch.domainRegex)).toEqual(['ext', '^ratings$']);
+    expect(r.issues).toEqual([
+      {
+        field: 'spec.dispatches[0].domains',
+        message:
+          'dispatch "ratings" left out: domain "ratings.books" may be one Istio writes for ratings.books.svc.cluster.local, which this fence\'s Sidecar shows (*/ratings.books.svc.cluster.local); Envoy would reject the whole route configuration',
+      },
+    ]);
+  });
+
+  it('keeps the routing as it is when nothing collides', () => {
+    expect(withoutSidecarCollisions(routing, ['istio-system/*'], fence.namespace)).toBe(routing);
   });
 });

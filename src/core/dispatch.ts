@@ -53,6 +53,18 @@ export function regexProblem(regex: string): string | undefined {
   }
 }
 
+/**
+ * Why Envoy cannot use a dispatch domain as meant; undefined when it can. Envoy rejects the whole
+ * route configuration over a NUL, CR or LF. A `*` anywhere but alone at one end it reads as a literal
+ * character, so the domain would silently never match: refused too, to make the mistake visible.
+ */
+export function domainProblem(domain: string): string | undefined {
+  if (/[\0\r\n]/.test(domain)) return `domain ${JSON.stringify(domain)} holds a NUL, CR or LF; Envoy would reject the whole route configuration`;
+  const stars = domain.split('*').length - 1;
+  if (stars === 0 || (stars === 1 && (domain.startsWith('*') || domain.endsWith('*')))) return undefined;
+  return `domain ${JSON.stringify(domain)} puts "*" where Envoy takes it literally, so it would never match: a wildcard is one "*" at the start (*.example.com) or at the end (example.*)`;
+}
+
 /** `spec.dispatches`: each bad one is reported (`… left out: why`) and dropped alone. */
 export function readDispatches(spec: Fields): Dispatch[] {
   const out: Dispatch[] = [];
@@ -76,6 +88,8 @@ export function readDispatches(spec: Fields): Dispatch[] {
     const list = [...new Map(f.strings('domains').map((x) => [x.toLowerCase(), x])).values()];
     if (name === '') return leaveOut('name', 'a dispatch without domainRegex becomes a virtual host, which needs a name');
     if (RESERVED_NAMES.has(name)) return leaveOut('name', `${JSON.stringify(name)} is the name of a virtual host lazyload or Istio writes`);
+    // Istio names each of its own vhosts `<host>:<port>`.
+    if (name.includes(':')) return leaveOut('name', 'a name with ":" can be the name of a virtual host Istio writes (<host>:<port>); Envoy would reject the whole route configuration');
     if (names.has(name)) return leaveOut('name', `the name is taken by ${names.get(name)}; Envoy would reject the whole route configuration`);
     if (list.length === 0) return leaveOut('domains', 'needs at least one domain (or a domainRegex)');
     const star = f.list('domains').indexOf('*');
@@ -83,6 +97,8 @@ export function readDispatches(spec: Fields): Dispatch[] {
       const why = 'domain "*" collides with allow_all, the catch-all lazyload writes; to send unknown calls to PassthroughCluster use passthroughByDefault';
       return leaveOut('domains', why, star);
     }
+    const bad = list.map((x) => [x, domainProblem(x)] as const).find(([, problem]) => problem !== undefined);
+    if (bad) return leaveOut('domains', bad[1] as string, f.list('domains').indexOf(bad[0]));
     // Envoy compares domains without case.
     const taken = list.find((x) => domains.has(x.toLowerCase()));
     if (taken !== undefined) {

@@ -1,7 +1,8 @@
 // `<fence>-to-global-sidecar`: the EnvoyFilter that takes one fenced workload's unknown calls to
-// the global sidecar (docs/design.md §5.3). Per wormhole port it removes Istio's passthrough vhost
-// `allow_any` and merges in the dispatch vhosts and `allow_all`, Slime's `to-global-sidecar` shape
-// scoped by workload selector. The headers are literals, so no Lua and no `%ENVIRONMENT%` is needed.
+// the global sidecar (docs/design.md §5.3). Per wormhole port it removes Istio's catch-all vhost,
+// whichever the mesh's outbound policy made (`allow_any` or `block_all`), and merges in the dispatch
+// vhosts and `allow_all`: Slime's `to-global-sidecar` shape scoped by workload selector. The headers
+// are literals, so no Lua and no `%ENVIRONMENT%` is needed.
 
 import { PASSTHROUGH_CLUSTER, type ResolvedCluster, type ResolvedDispatch } from './dispatch.js';
 import type { GlobalSidecar } from './globalsidecar.js';
@@ -28,11 +29,18 @@ export interface ToGlobalSidecarInput {
 type Json = Record<string, unknown>;
 
 const EVERY_PATH = { prefix: '/' };
+/**
+ * Istio's catch-all vhosts (domain `*`): `allow_any` under ALLOW_ANY, `block_all` under REGISTRY_ONLY.
+ * Envoy refuses a second `*`, so both are removed whatever the mesh's policy; a REMOVE that matches
+ * nothing does nothing. istiod applies ROUTE_CONFIGURATION merges before VIRTUAL_HOST removes, by
+ * name, so our `allow_all` is never caught by them.
+ */
+const ISTIO_CATCH_ALLS = ['allow_any', 'block_all'];
 
 function route(match: Json, target: ResolvedCluster, input: ToGlobalSidecarInput): Json {
   if (target.kind === 'cluster') return { match, route: { cluster: target.name, timeout: '0s' } };
   // What the forwarder needs to find the real destination and credit the caller.
-  const header = (key: string, value: string) => ({ append: false, header: { key, value } });
+  const header = (key: string, value: string) => ({ append_action: 'OVERWRITE_IF_EXISTS_OR_ADD', header: { key, value } });
   return {
     match,
     request_headers_to_add: [
@@ -45,7 +53,7 @@ function route(match: Json, target: ResolvedCluster, input: ToGlobalSidecarInput
 }
 
 const authority = (regex: string): Json => ({
-  headers: [{ name: ':authority', string_match: { safe_regex: { google_re2: {}, regex } } }],
+  headers: [{ name: ':authority', string_match: { safe_regex: { regex } } }],
   prefix: '/',
 });
 
@@ -70,11 +78,11 @@ function virtualHosts(input: ToGlobalSidecarInput, portIndex: number): Json[] {
 export function buildToGlobalSidecar(input: ToGlobalSidecarInput): KObject {
   const proxy = input.proxyVersion === undefined ? {} : { proxy: { proxyVersion: input.proxyVersion } };
   const configPatches = input.ports.flatMap((port, i) => [
-    {
+    ...ISTIO_CATCH_ALLS.map((vhost) => ({
       applyTo: 'VIRTUAL_HOST',
-      match: { context: 'SIDECAR_OUTBOUND', ...proxy, routeConfiguration: { name: String(port), vhost: { name: 'allow_any' } } },
+      match: { context: 'SIDECAR_OUTBOUND', ...proxy, routeConfiguration: { name: String(port), vhost: { name: vhost } } },
       patch: { operation: 'REMOVE' },
-    },
+    })),
     {
       applyTo: 'ROUTE_CONFIGURATION',
       match: { context: 'SIDECAR_OUTBOUND', ...proxy, routeConfiguration: { name: String(port) } },

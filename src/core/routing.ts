@@ -8,6 +8,7 @@ import type { LazyloadConfig } from './config.js';
 import { type ResolvedDispatch, resolveDispatches } from './dispatch.js';
 import type { Issue } from './fields.js';
 import { type GlobalSidecar, globalSidecarOf, wormholePorts } from './globalsidecar.js';
+import { istioDomainOwners } from './istio-domains.js';
 
 /** How the fence's unknown calls leave it: through which global sidecar, on which ports, with which dispatches. */
 export interface Routing {
@@ -70,4 +71,26 @@ export function routeUnknownCalls(
   }
   const message = `Service ${globalSidecar.host} has a ready endpoint; calls outside the Sidecar go there`;
   return { ...routing, globalSidecar, condition: { type: TYPE, status: 'True', reason: 'Ready', message } };
+}
+
+/**
+ * The routing without the dispatches one of whose domains istiod may already write for a host the
+ * fence's Sidecar shows (src/core/istio-domains.ts): Envoy would reject the port's whole route
+ * configuration. Each is left out for this fence on every port, and named in `issues`.
+ */
+export function withoutSidecarCollisions(routing: Routing, sidecarHosts: string[], fenceNamespace: string): Routing {
+  if (routing.dispatches.every((d) => d.dispatch.domains.length === 0)) return routing;
+  const ownerOf = istioDomainOwners(sidecarHosts, fenceNamespace);
+  const issues: Issue[] = [];
+  const dispatches = routing.dispatches.filter(({ dispatch }) => {
+    for (const domain of dispatch.domains) {
+      const owner = ownerOf(domain);
+      if (!owner) continue;
+      const why = `domain ${JSON.stringify(domain)} may be one Istio writes for ${owner.host}, which this fence's Sidecar shows (${owner.egress}); Envoy would reject the whole route configuration`;
+      issues.push({ field: `${dispatch.field}.domains`, message: `dispatch ${JSON.stringify(dispatch.name)} left out: ${why}` });
+      return false;
+    }
+    return true;
+  });
+  return issues.length === 0 ? routing : { ...routing, dispatches, issues: [...routing.issues, ...issues] };
 }

@@ -11,7 +11,7 @@ import { type FenceSpec, type ServiceFenceStatus, parseFenceSpec, secondsToNextE
 import { type Issue, formatIssues } from './fields.js';
 import { type CompositeSyncResponse, type KObject, isObject } from '../protocol/metacontroller.js';
 import type { GlobalSidecar } from './globalsidecar.js';
-import { type Routing, routeUnknownCalls } from './routing.js';
+import { type Routing, routeUnknownCalls, withoutSidecarCollisions } from './routing.js';
 import { REV_LABEL, type WorkloadSelection, buildSidecar, egressHosts, selectWorkload } from './sidecar.js';
 import { type Sharing, shareWorkload, sharingConditions } from './workload-sharing.js';
 
@@ -98,8 +98,8 @@ export function planFence(req: FenceRequest): FencePlan {
   };
 }
 
-function configValid(plan: FencePlan): ConditionJudgement {
-  const configIssues = [...plan.issues.config, ...plan.routing.issues];
+function configValid(plan: FencePlan, routing: Routing): ConditionJudgement {
+  const configIssues = [...plan.issues.config, ...routing.issues];
   const problems = [...plan.issues.spec, ...configIssues.map((i) => ({ ...i, field: `LazyloadConfig default: ${i.field}` }))];
   const source = plan.configFound ? 'LazyloadConfig default' : 'built-in defaults (no LazyloadConfig default)';
   if (problems.length === 0) return { type: 'ConfigValid', status: 'True', reason: 'Valid', message: `spec is valid; settings from ${source}` };
@@ -137,9 +137,16 @@ export function renderFence(plan: FencePlan, learned: Learned, now: Date): Compo
     learnedChanged: !sameHosts(learnedHosts, previousLearned),
   });
 
-  const routes = plan.routing;
   const { group, memberReach } = plan.sharing;
-  const judgements = [configValid(plan), dependencyCondition(learned), plan.selection.serviceFound, routes.condition, ...sharingConditions(group)].filter(
+  const reach = reachable(domains);
+  // An owner's Sidecar holds its members' hosts too (docs/design.md §5.4).
+  const sidecarHosts = egressHosts(plan.config, plan.namespace, {
+    namespaces: [...reach.namespaces, ...memberReach.namespaces],
+    hosts: [...reach.hosts, ...memberReach.hosts],
+  });
+  // Dispatch domains Istio may already route for a host the Sidecar shows stay out (docs/design.md §5.3).
+  const routes = withoutSidecarCollisions(plan.routing, sidecarHosts, plan.namespace);
+  const judgements = [configValid(plan, routes), dependencyCondition(learned), plan.selection.serviceFound, routes.condition, ...sharingConditions(group)].filter(
     (c): c is ConditionJudgement => c !== undefined,
   );
   // Keys in bytewise order, as they are written out.
@@ -152,7 +159,6 @@ export function renderFence(plan: FencePlan, learned: Learned, now: Date): Compo
   const selector = plan.selection.labels;
   // A member's pods are the owner's to fence: it writes neither child (docs/design.md §5.4).
   if (plan.spec.enable && selector && group?.role !== 'member') {
-    const reach = reachable(domains);
     children.push(
       buildSidecar({
         apiVersion: plan.sidecarApiVersion,
@@ -160,10 +166,7 @@ export function renderFence(plan: FencePlan, learned: Learned, now: Date): Compo
         namespace: plan.namespace,
         rev: plan.rev,
         selector,
-        hosts: egressHosts(plan.config, plan.namespace, {
-          namespaces: [...reach.namespaces, ...memberReach.namespaces],
-          hosts: [...reach.hosts, ...memberReach.hosts],
-        }),
+        hosts: sidecarHosts,
       }),
     );
     if (routes.globalSidecar) {
