@@ -25,18 +25,28 @@ export function fenceObject(namespace: string, f: FenceInput): KObject {
   };
 }
 
-/** The children every fence of the namespace asks for, fence by fence in the order given. */
+/**
+ * The children every fence of the namespace asks for, fence by fence in the order given, once the
+ * namespace has converged: each fence sees the others (docs/design.md §5.4) with the status their
+ * first sync wrote, as Metacontroller would hand them over on the next one.
+ */
 export function renderNamespace(namespace: string, fences: FenceInput[], lazyloadConfigSpec: Record<string, unknown>): KObject[] {
   const lazyloadConfig: KObject = { apiVersion: 'microservice.slime.io/v1alpha1', kind: 'LazyloadConfig', metadata: { name: 'default' }, spec: lazyloadConfigSpec };
-  return fences.flatMap((f) => {
-    const plan = planFence({
-      fence: fenceObject(namespace, f),
-      services: [],
-      lazyloadConfig,
-      isGlobalSidecarReady: () => true,
-      sidecarApiVersion: 'networking.istio.io/v1',
-      envoyFilterApiVersion: 'networking.istio.io/v1alpha3',
-    });
-    return renderFence(plan, { kind: 'unconfigured' }, NOW).children;
-  });
+  const objects = fences.map((f) => fenceObject(namespace, f));
+  const sync = (fence: KObject, related: KObject[]) =>
+    renderFence(
+      planFence({
+        fence,
+        services: [],
+        fences: related,
+        lazyloadConfig,
+        isGlobalSidecarReady: () => true,
+        sidecarApiVersion: 'networking.istio.io/v1',
+        envoyFilterApiVersion: 'networking.istio.io/v1alpha3',
+      }),
+      { kind: 'unconfigured' },
+      NOW,
+    );
+  const written = objects.map((fence) => ({ ...fence, status: sync(fence, objects).status }));
+  return written.flatMap((fence) => sync(fence, written).children);
 }

@@ -48,12 +48,17 @@ export const lazyloadConfig = fc.record({
  * `shareWorkloads`: then several may select the same pods.
  */
 export function namespaceOfFences(o: { shareWorkloads: boolean }) {
-  const app = (name: string) => (o.shareWorkloads ? fc.constantFrom('productpage', 'reviews') : fc.constant(name));
+  // Shared: equal selectors, or one within another ({app} and {app, version}); never two on different
+  // keys, which only pods could tell apart and which are reported, not grouped.
+  const labels = (name: string) =>
+    o.shareWorkloads
+      ? fc.record({ app: fc.constantFrom('productpage', 'reviews'), version: fc.constantFrom('v1', 'v2') }, { requiredKeys: ['app'] })
+      : fc.constant({ app: name });
   const fence = fc
-    .constantFrom('productpage', 'reviews', 'frontend', 'cart')
-    .chain((name) => fc.record({ name: fc.constant(name), hosts: fc.subarray(HOSTS), labels: app(name).map((a) => ({ app: a })) }));
+    .constantFrom('productpage', 'reviews', 'frontend', 'cart', 'cart-headless')
+    .chain((name) => fc.record({ name: fc.constant(name), hosts: fc.subarray(HOSTS), labels: labels(name) }));
   return fc.record({
     namespace: fc.constantFrom(...NAMESPACES),
-    fences: fc.uniqueArray(fence, { minLength: 1, maxLength: 3, selector: (f: FenceInput) => f.name }),
+    fences: fc.uniqueArray(fence, { minLength: 1, maxLength: 4, selector: (f: FenceInput) => f.name }),
   });
 }
