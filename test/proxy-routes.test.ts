@@ -54,6 +54,28 @@ const fixtureCases = fixtureFiles([fixturesDir])
   })
   .filter((c) => c.filters.length > 0);
 
+/** Every key anywhere in a JSON value. */
+function* keysOf(v: unknown): Generator<string> {
+  if (Array.isArray(v)) for (const x of v) yield* keysOf(x);
+  else if (v !== null && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) {
+      yield k;
+      yield* keysOf(x);
+    }
+  }
+}
+
+// Envoy's v3 API deprecates both (issue 14): `append_action` and a bare `safe_regex.regex` replace them.
+const DEPRECATED = ['append', 'google_re2'];
+
+it('emits no deprecated Envoy field in any fixture answer', () => {
+  const used = fixtureFiles([fixturesDir]).flatMap((file) => {
+    const body = loadFixture(file).expected.body;
+    return [...keysOf(body)].filter((k) => DEPRECATED.includes(k)).map((k) => `${path.relative(fixturesDir, file)}: ${k}`);
+  });
+  expect(used).toEqual([]);
+});
+
 describe('the proxy of a fixture’s fenced pod', () => {
   it('has fixtures whose EnvoyFilter patches route configurations', () => {
     expect(fixtureCases.length).toBeGreaterThanOrEqual(40);
