@@ -43,6 +43,24 @@ function visibility(egressHosts: string[], fenceNamespace: string): Visibility {
   return v;
 }
 
+// A fence's Sidecar rarely changes between its syncs (every refresh), and reading its entries again
+// costs more than comparing them: each answer is kept under a cheap key, and reused only when the
+// entries are the same. Bounded, as fences come and go.
+const known = new Map<string, { namespace: string; hosts: string[]; v: Visibility }>();
+const MAX_KNOWN = 10_000;
+
+const sameEntries = (a: string[], b: string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+function visibilityCached(egressHosts: string[], fenceNamespace: string): Visibility {
+  const key = `${fenceNamespace}\n${egressHosts.length}\n${egressHosts[0]}\n${egressHosts[egressHosts.length >> 1]}`;
+  const hit = known.get(key);
+  if (hit && hit.namespace === fenceNamespace && sameEntries(hit.hosts, egressHosts)) return hit.v;
+  const v = visibility(egressHosts, fenceNamespace);
+  if (known.size >= MAX_KNOWN) known.clear();
+  known.set(key, { namespace: fenceNamespace, hosts: egressHosts, v });
+  return v;
+}
+
 /** The namespace of a Kubernetes service host `name.ns.svc.cluster.local`. */
 function kubernetesNamespace(host: string): string | undefined {
   if (!host.endsWith(CLUSTER_SUFFIX)) return undefined;
@@ -83,7 +101,7 @@ function ownerIn(v: Visibility, host: string): string | undefined {
  * service.
  */
 export function istioDomainOwners(egressHosts: string[], fenceNamespace: string): (domain: string) => DomainOwner | undefined {
-  const v = visibility(egressHosts, fenceNamespace);
+  const v = visibilityCached(egressHosts, fenceNamespace);
   return (domain) => {
     let d = domain.toLowerCase();
     if (!d.startsWith('[')) d = d.replace(/:\d+$/, '');

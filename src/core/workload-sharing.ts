@@ -56,7 +56,9 @@ export function shareWorkload(input: SharingInput): Sharing {
   // A fence the others cannot see (disabled, or its selector only kept from its observed Sidecar)
   // takes part in no group, and writes its children alone as before.
   if (!input.enabled || !input.visibleSelector) return { memberReach: NOBODY };
-  const group = workloadGroupOf(input.name, candidates(input, input.visibleSelector));
+  const all = candidates(input, input.visibleSelector);
+  // Most fences fence pods nobody else does: no need to build the classes.
+  const group: WorkloadGroup = all.length === 1 ? { role: 'alone', selector: input.visibleSelector, overlaps: [] } : workloadGroupOf(input.name, all);
   if (group.role !== 'owner') return { group, memberReach: NOBODY };
   const memberReach = { namespaces: [] as string[], hosts: [] as string[] };
   for (const member of group.members) {
