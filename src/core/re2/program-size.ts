@@ -17,9 +17,10 @@ import { Re2SyntaxError, Re2UnknownError } from './tree.js';
 
 /**
  * The largest RE2 program Istio's proxy accepts in a safe_regex. Envoy refuses a regex whose
- * ProgramSize() is over the runtime value re2.max_program_size.error_level (100 when unset); Istio's
- * bootstrap sets it to 32768 (pkg/bootstrap/config.go, extractRuntimeFlags, since Istio 1.13:
- * istio/istio#36143). A mesh can change it through ProxyConfig.runtimeValues.
+ * ProgramSize() is over the runtime value re2.max_program_size.error_level (100 when unset,
+ * source/common/common/regex.cc). Istio's pilot-agent writes 32768 into the bootstrap's runtime layer
+ * (pkg/bootstrap/config.go, extractRuntimeFlags), since istio/istio#36143 (merged November 2021, so
+ * Istio 1.13; 1024 before). A mesh can change it through ProxyConfig.runtimeValues.
  */
 export const ISTIO_MAX_PROGRAM_SIZE = 32768;
 
