@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Builds ./program-size (a dev tool, never run by the tests) against the RE2 and abseil sources the npm
-# package re2 vendors: the source list and flags are read from node_modules/re2/binding.gyp, minus
-# the addon's own lib/*.cc. Objects are kept in scripts/re2-program-sizes/build/ (ignored by git).
+# Builds program-size (a dev tool, never run by the tests) against the RE2 and abseil sources the npm
+# package re2 vendors: the source list and flags are read from its binding.gyp, minus the addon's own
+# lib/*.cc. RE2_PACKAGE picks another unpacked re2 package (default: node_modules/re2), e.g. one that
+# vendors the RE2 release an Envoy version builds with. Objects go to scripts/re2-program-sizes/build/
+# (ignored by git); the path of the program is printed.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-pkg="$here/../../node_modules/re2"
-out="$here/build"
+pkg="${RE2_PACKAGE:-$here/../../node_modules/re2}"
+out="$here/build/$(node -p 'require(process.argv[1]).version' "$pkg/package.json")"
 [ -f "$pkg/binding.gyp" ] || { echo "build.sh: $pkg/binding.gyp is missing: run npm ci first" >&2; exit 1; }
 mkdir -p "$out"
 

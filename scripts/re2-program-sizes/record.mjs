@@ -9,8 +9,9 @@ import generate from './generate.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
 const tool = process.argv[2];
-const re2Version = /version = "([^"]+)"/.exec(readFileSync(join(root, 'node_modules/re2/vendor/re2/MODULE.bazel'), 'utf8'))[1];
-const packageVersion = JSON.parse(readFileSync(join(root, 'node_modules/re2/package.json'), 'utf8')).version;
+const pkg = process.env.RE2_PACKAGE ?? join(root, 'node_modules/re2');
+const re2Version = /version = "([^"]+)"/.exec(readFileSync(join(pkg, 'vendor/re2/MODULE.bazel'), 'utf8'))[1];
+const packageVersion = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')).version;
 
 function record(patterns, file, about) {
   for (const p of patterns) if (p.includes('\n')) throw new Error(`a pattern with a newline: ${JSON.stringify(p)}`);
