@@ -62,6 +62,18 @@ describe('reading dispatches', () => {
     ]);
   });
 
+  it('leaves out a domainRegex it cannot size, rather than risk the route configuration', () => {
+    const deep = '('.repeat(5000) + 'a' + ')'.repeat(5000); // RE2 takes it; lazyload's parser runs out of stack
+    expect(read([{ name: 'deep', domainRegex: deep }]).errors).toEqual([
+      {
+        field: 'spec.dispatches[0].domainRegex',
+        message:
+          'dispatch "deep" left out: domainRegex is not sizable: it nests too deeply for lazyload to size, so it may be over ' +
+          "the RE2 program size limit of 32768 Istio's proxy allows (re2.max_program_size.error_level)",
+      },
+    ]);
+  });
+
   it('leaves out a cluster template that does not compile', () => {
     const { names, errors } = read([{ name: 'broken', domains: ['b.com'], cluster: 'outbound|{{port||x' }]);
     expect(names).toEqual([]);

@@ -61,7 +61,9 @@ function computeBound(pattern: string): ProgramSizeBound {
     if (e instanceof Re2SyntaxError) return { ok: false, refused: true, message: e.message };
     if (e instanceof Re2UnknownError) return { ok: false, refused: false, message: `lazyload cannot size ${e.message}` };
     if (e instanceof TooLarge) return { ok: false, refused: false, message: `it needs more than ${MAX_INSTRUCTIONS} instructions before RE2 simplifies it` };
-    // A bug here (or a pattern nested too deep for the stack) must not fail the hook: answer carefully.
+    // Groups nested thousands deep overflow the stack here (RE2 itself has no limit); a bug must not
+    // fail the hook either: answer carefully.
+    if (e instanceof RangeError) return { ok: false, refused: false, message: 'it nests too deeply for lazyload to size' };
     return { ok: false, refused: false, message: `lazyload could not size it (${(e as Error).message})` };
   }
 }
