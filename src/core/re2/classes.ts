@@ -1,7 +1,7 @@
 // Character classes as RE2 sees them: sorted rune ranges, with RE2's case folding and its named groups
-// (Perl, POSIX, Unicode). For re2-program-size.ts, which needs the exact ranges a class compiles from.
+// (Perl, POSIX, Unicode): the exact ranges a class compiles from (utf8.ts).
 // Unicode tables come from the JavaScript engine (its Unicode version may differ from the RE2 that
-// Envoy was built with; re2-program-size.ts allows for that).
+// Envoy was built with; program-size.ts allows for that).
 
 export const MAX_RUNE = 0x10ffff;
 

@@ -113,7 +113,7 @@ class Compiler {
       case 'quest':
         return this.quest(this.compile(node.sub));
       case 'repeat':
-        throw new Error('re2-program-size: counted repetition left after simplifying');
+        throw new Error('re2: counted repetition left after simplifying');
     }
   }
 }

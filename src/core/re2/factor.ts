@@ -1,5 +1,5 @@
 // How RE2's parser shapes an alternation (Regexp::FactorAlternation, ParseState::DoVerticalBar), for
-// re2-syntax.ts: `abc|abd` becomes `ab(?:c|d)` and then `ab[cd]`. The shape decides the program's size,
+// syntax.ts: `abc|abd` becomes `ab(?:c|d)` and then `ab[cd]`. The shape decides the program's size,
 // sometimes upwards, so it is done as RE2 does it rather than skipped.
 
 import { foldCase, union } from './classes.js';
@@ -93,7 +93,7 @@ function same(a: Re2Node, b: Re2Node): boolean {
   return true;
 }
 
-/** Runs of neighbours that share a prefix (as `key` finds it) become prefix(?:rest|rest…), the rests factored too. */
+/** Runs of neighbours that share a prefix (as `split` finds it) become prefix(?:rest|rest…), the rests factored too. */
 function factorRuns(subs: Re2Node[], split: (run: Re2Node[]) => { length: number; prefix: Re2Node; rests: Re2Node[] } | undefined): Re2Node[] {
   const out: Re2Node[] = [];
   for (let i = 0; i < subs.length; ) {

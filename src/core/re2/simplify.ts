@@ -1,5 +1,5 @@
 // What RE2 does to a parsed pattern before compiling it (RE2::Init, Regexp::Simplify, Compiler::Compile),
-// for re2-program-size.ts. Each rewrite changes the shape of the program, so each is done as RE2 does
+// for compile.ts. Each rewrite changes the shape of the program, so each is done as RE2 does
 // it: the required prefix, merging neighbouring repetitions of one atom, spelling out counted
 // repetitions, and dropping the anchors at either end.
 

@@ -139,7 +139,7 @@ export class ClassCompiler {
     }
     const next = p.out[id];
     if (!this.isShared(id)) {
-      if (id !== p.size - 1) throw new Error('re2-program-size: freeing an instruction that is not the last');
+      if (id !== p.size - 1) throw new Error('re2: freeing an instruction that is not the last');
       p.size--; // RE2 frees the unneeded lead byte, and reuses its slot
     }
     p.out[br] = this.addToTrie(p.out[br], next);
