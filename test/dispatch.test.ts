@@ -36,6 +36,44 @@ describe('reading dispatches', () => {
     expect(errors[0].message).toMatch(/^dispatch "look" left out: domainRegex is not a valid RE2 pattern: /);
   });
 
+  it("leaves out a domainRegex whose RE2 program is over the limit of Istio's proxy", () => {
+    const labels = '^[^.]{1,1000}\\.[^.]{1,1000}\\.[^.]{1,1000}\\.[^.]{1,641}$'; // RE2: 32770 instructions
+    expect(read([{ name: 'big', domainRegex: labels }, good])).toEqual({
+      names: ['ext'],
+      errors: [
+        {
+          field: 'spec.dispatches[0].domainRegex',
+          message:
+            'dispatch "big" left out: domainRegex is too large: RE2 compiles it to a program of about 32770 instructions, ' +
+            "over the limit of 32768 Istio's proxy allows (re2.max_program_size.error_level)",
+        },
+      ],
+    });
+  });
+
+  it('keeps a domainRegex whose RE2 program just fits the limit', () => {
+    const labels = '^[^.]{1,1000}\\.[^.]{1,1000}\\.[^.]{1,1000}\\.[^.]{1,640}$'; // RE2: 32761 instructions
+    expect(read([{ name: 'fits', domainRegex: labels }])).toEqual({ names: ['fits'], errors: [] });
+  });
+
+  it('leaves out a domainRegex the re2 package accepts only by rewriting JavaScript syntax Envoy refuses', () => {
+    expect(read([{ name: 'js', domainRegex: '^\\u0061pi\\.example\\.com$' }]).errors).toEqual([
+      { field: 'spec.dispatches[0].domainRegex', message: 'dispatch "js" left out: domainRegex is not a valid RE2 pattern: invalid escape sequence: \\u' },
+    ]);
+  });
+
+  it('leaves out a domainRegex it cannot size, rather than risk the route configuration', () => {
+    const deep = '('.repeat(5000) + 'a' + ')'.repeat(5000); // RE2 takes it; lazyload's parser runs out of stack
+    expect(read([{ name: 'deep', domainRegex: deep }]).errors).toEqual([
+      {
+        field: 'spec.dispatches[0].domainRegex',
+        message:
+          'dispatch "deep" left out: domainRegex is not sizable: it nests too deeply for lazyload to size, so it may be over ' +
+          "the RE2 program size limit of 32768 Istio's proxy allows (re2.max_program_size.error_level)",
+      },
+    ]);
+  });
+
   it('leaves out a cluster template that does not compile', () => {
     const { names, errors } = read([{ name: 'broken', domains: ['b.com'], cluster: 'outbound|{{port||x' }]);
     expect(names).toEqual([]);

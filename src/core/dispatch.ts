@@ -5,6 +5,7 @@
 
 import RE2 from 're2';
 import { type Fields, type Issue, fieldPath } from './fields.js';
+import { ISTIO_MAX_PROGRAM_SIZE, programSizeBound } from './re2/program-size.js';
 import { type Template, compileTemplate } from './template.js';
 
 export const GLOBAL_SIDECAR_CLUSTER = '_GLOBAL_SIDECAR';
@@ -43,14 +44,28 @@ function clusterOf(f: Fields): DispatchCluster | string {
   return typeof template === 'string' ? `cluster template does not compile: ${template}` : { kind: 'template', template };
 }
 
-/** Why RE2 (Envoy's and Istio's regex engine) rejects a pattern; undefined when it accepts it. */
+/**
+ * Why RE2 (Envoy's and Istio's regex engine) rejects a pattern; undefined when it accepts it. Envoy
+ * also refuses a regex whose compiled program is over Istio's size limit, and with it the whole route
+ * configuration. The re2 package rewrites some JavaScript syntax (`\u0041`, `\p{Letter}`) before RE2
+ * sees it; the size check reads the pattern as Envoy's RE2 does, so it refuses those.
+ */
 export function regexProblem(regex: string): string | undefined {
   try {
     new RE2(regex);
-    return undefined;
   } catch (e) {
     return `not a valid RE2 pattern: ${(e as Error).message}`;
   }
+  const bound = programSizeBound(regex);
+  if (!bound.ok) {
+    if (bound.refused) return `not a valid RE2 pattern: ${bound.message}`;
+    return `not sizable: ${bound.message}, so it may be over the RE2 program size limit of ${ISTIO_MAX_PROGRAM_SIZE} Istio's proxy allows (re2.max_program_size.error_level)`;
+  }
+  if (bound.size <= ISTIO_MAX_PROGRAM_SIZE) return undefined;
+  return (
+    `too large: RE2 compiles it to a program of about ${bound.size} instructions, over the limit of ` +
+    `${ISTIO_MAX_PROGRAM_SIZE} Istio's proxy allows (re2.max_program_size.error_level)`
+  );
 }
 
 /**
