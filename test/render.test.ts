@@ -269,7 +269,8 @@ describe('lazyload render', () => {
   });
 
   describe('fences that share their pods', () => {
-    const out = renderFiles(['shared-workload.yaml']);
+    // The example docs/servicefence.md shows.
+    const out = render({ files: [{ name: 'examples/shared-pods.yaml', text: readFileSync(path.join(repoRoot, 'examples', 'shared-pods.yaml'), 'utf8') }], namespace: 'default', now: NOW, globalSidecar: false });
 
     it('prints one Sidecar and one EnvoyFilter for cart and cart-headless, written by cart', () => {
       expect(out.errors).toEqual([]);
@@ -289,7 +290,7 @@ describe('lazyload render', () => {
 
     it('notes that cart-headless writes no children of its own', () => {
       expect(out.warnings).toContain(
-        "note: test/render/shared-workload.yaml: document 4 (Service shop/cart-headless): fence cart writes the Sidecar and EnvoyFilter of the pods selected by app=cart, this fence's among them, with this fence's hosts; this fence writes neither",
+        "note: examples/shared-pods.yaml: document 4 (Service shop/cart-headless): fence cart writes the Sidecar and EnvoyFilter of the pods selected by app=cart, this fence's among them, with this fence's hosts; this fence writes neither",
       );
     });
 
