@@ -40,13 +40,14 @@ const NOBODY = { namespaces: [], hosts: [] };
  */
 function candidates(input: SharingInput, selfSelector: Record<string, string>): GroupCandidate[] {
   const out: GroupCandidate[] = [{ name: input.name, selector: selfSelector }];
+  // Once, not per fence: a namespace may hold a thousand of each.
+  const services = new Map(input.services.filter((s) => s.metadata.namespace === input.namespace).map((s) => [s.metadata.name, s]));
   for (const fence of input.fences) {
     const { name, namespace, labels } = fence.metadata;
     if (name === input.name || namespace !== input.namespace || (labels?.[REV_LABEL] || undefined) !== input.rev) continue;
     const workload = readWorkload(fence.spec);
     if (!workload.enable) continue;
-    const service = input.services.find((s) => s.metadata.namespace === namespace && s.metadata.name === name);
-    const selector = selectWorkload(workload, name, input.config, service, undefined).labels;
+    const selector = selectWorkload(workload, name, input.config, services.get(name), undefined).labels;
     if (selector) out.push({ name, selector });
   }
   return out;
